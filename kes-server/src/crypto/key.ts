@@ -1,0 +1,114 @@
+/**
+ * Key versions and the operations a KES server performs with them (spec §4.1, §4.3–§4.5).
+ * Randomness is a parameter so that encryption is reproducible in tests.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { IV_SIZE, NONCE_SIZE, open, seal } from './aead.ts';
+import { TRAILER_SIZE, joinRaw, normalizeCiphertext, splitRaw } from './ciphertext.ts';
+
+/** Master-key type. Type ids in storage: AES256 = 1, ChaCha20 = 2 (§4.2). */
+export type Cipher = 'AES256' | 'ChaCha20';
+
+/** One version of a key: master key, optional HMAC key (absent for legacy keys) and metadata. */
+export interface KeyVersion {
+  readonly key: Uint8Array;
+  readonly cipher: Cipher;
+  readonly hmacKey?: Uint8Array;
+  readonly createdAt: Date;
+  readonly createdBy: string;
+}
+
+/** Source of random bytes: must return exactly `n` fresh bytes. */
+export type RandomSource = (n: number) => Uint8Array;
+
+/** Size of master and HMAC keys in bytes. */
+export const KEY_SIZE = 32;
+
+/** Bytes a ciphertext adds to its plaintext: tag (16) + IV (16) + nonce (12). */
+export const CIPHERTEXT_OVERHEAD = 16 + TRAILER_SIZE;
+
+/** The OS CSPRNG. */
+export const systemRandom: RandomSource = (n) => new Uint8Array(randomBytes(n));
+
+/**
+ * A ciphertext could not be decrypted: malformed, too short, tampered with, wrong key or wrong
+ * context. Deliberately carries no detail (the wire answer is one constant, §1.6).
+ */
+export class DecryptError extends Error {
+  readonly code = 'DECRYPT_FAILED';
+
+  constructor(options?: { cause?: unknown }) {
+    super('decryption failed: ciphertext is not authentic', options);
+    this.name = 'DecryptError';
+  }
+}
+
+/** HMAC was requested from a legacy key that has no HMAC key (→ 409, §1.7). */
+export class NoHmacKeyError extends Error {
+  readonly code = 'NO_HMAC_KEY';
+
+  constructor() {
+    super('key does not support HMAC');
+    this.name = 'NoHmacKeyError';
+  }
+}
+
+function draw(random: RandomSource, n: number): Uint8Array {
+  const bytes = random(n);
+  if (!(bytes instanceof Uint8Array) || bytes.length !== n) {
+    throw new RangeError(`crypto: random source returned ${bytes?.length} bytes, expected ${n}`);
+  }
+  return bytes;
+}
+
+/**
+ * Creates a new key version with a random master key and a random SHA-256 HMAC key (§4.1).
+ * Throws a RangeError if `random` does not return the requested number of bytes.
+ */
+export function generateKeyVersion(
+  createdBy: string,
+  cipher: Cipher = 'AES256',
+  random: RandomSource = systemRandom,
+  now: Date = new Date(),
+): KeyVersion {
+  const key = Uint8Array.from(draw(random, KEY_SIZE));
+  const hmacKey = Uint8Array.from(draw(random, KEY_SIZE));
+  return { key, cipher, hmacKey, createdAt: new Date(now.getTime()), createdBy };
+}
+
+/**
+ * Encrypts `plaintext` with `context` as associated data and returns `C ‖ IV ‖ N` (§4.3).
+ * Throws a RangeError if the key is not 32 bytes or `random` misbehaves.
+ */
+export function encrypt(
+  kv: KeyVersion,
+  plaintext: Uint8Array,
+  context: Uint8Array,
+  random: RandomSource = systemRandom,
+): Uint8Array {
+  const r = draw(random, IV_SIZE + NONCE_SIZE);
+  const iv = r.slice(0, IV_SIZE);
+  const nonce = r.slice(IV_SIZE, IV_SIZE + NONCE_SIZE);
+  return joinRaw(seal(kv.cipher, kv.key, iv, nonce, plaintext, context), iv, nonce);
+}
+
+/**
+ * Decrypts a raw or legacy (MessagePack / JSON) ciphertext with `context` as associated data
+ * (§4.4). The algorithm is always the stored key's; legacy algorithm and id fields are ignored.
+ * Throws `DecryptError` on every failure.
+ */
+export function decrypt(kv: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Uint8Array {
+  const parts = splitRaw(normalizeCiphertext(ciphertext));
+  if (!parts) throw new DecryptError();
+  try {
+    return open(kv.cipher, kv.key, parts.iv, parts.nonce, parts.sealed, context);
+  } catch (cause) {
+    throw new DecryptError({ cause });
+  }
+}
+
+/** HMAC-SHA-256 of `message` under the key's HMAC key (§4.5). Throws `NoHmacKeyError`. */
+export function hmac(kv: KeyVersion, message: Uint8Array): Uint8Array {
+  if (!kv.hmacKey) throw new NoHmacKeyError();
+  return new Uint8Array(createHmac('sha256', kv.hmacKey).update(message).digest());
+}
