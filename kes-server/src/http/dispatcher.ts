@@ -1,0 +1,198 @@
+/**
+ * The one request dispatcher. Per request, in kes's order (spec §1.4): routing, method check,
+ * resource extraction, body cap, timeout, authentication/authorization, handler.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { ApiError, ErrInvalidPath, errMethodNotAllowed, InternalFailure, isApiError } from './errors.ts';
+import { peerIdentity } from './peer.ts';
+import { writeError, writeNotFound, writeRedirect, writeReply } from './response.ts';
+import type { HttpResponse, RequestContext, Route } from './route.ts';
+import type { ServerState } from './state.ts';
+import { PathIdentityList, PathKeyList, PathPolicyList } from './paths.ts';
+
+type HttpRequest = IncomingMessage | Http2ServerRequest;
+
+/** The list routes the Go client calls without trailing slash for an empty prefix (§1.2). */
+const LIST_ROUTES = new Set([PathKeyList, PathPolicyList, PathIdentityList].map((p) => p.slice(0, -1)));
+
+export interface Match {
+  readonly route: Route;
+  readonly resource: string;
+}
+
+export type Resolution = Match | { readonly redirect: string } | { readonly notFound: true };
+
+/** Finds the route of a decoded path: exact routes, then the longest matching prefix route. */
+export function resolve(routes: readonly Route[], path: string): Resolution {
+  let best: Route | undefined;
+  for (const r of routes) {
+    if (r.prefix) {
+      if (path.startsWith(r.path) && (best === undefined || r.path.length > best.path.length)) best = r;
+    } else if (r.path === path) {
+      return { route: r, resource: '' };
+    }
+  }
+  if (best !== undefined) return { route: best, resource: path.slice(best.path.length) };
+  if (LIST_ROUTES.has(path)) {
+    const route = routes.find((r) => r.path === path + '/');
+    if (route) return { route, resource: '' };
+  }
+  if (routes.some((r) => r.prefix && r.path === path + '/')) return { redirect: path + '/' };
+  return { notFound: true };
+}
+
+/** Go's path.Clean for absolute URL paths, keeping a trailing slash. */
+export function cleanPath(p: string): string {
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  let cleaned = '/' + out.join('/');
+  if (p.endsWith('/') && cleaned !== '/') cleaned += '/';
+  return cleaned;
+}
+
+export function tlsSocketOf(req: HttpRequest): TLSSocket {
+  if ('stream' in req && req.stream) return req.stream.session!.socket as TLSSocket;
+  return req.socket as TLSSocket;
+}
+
+/** Reads at most `max` bytes; resolves undefined when the body is longer or unreadable. */
+function readBody(req: HttpRequest, max: number): Promise<Uint8Array | undefined> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > max) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (v: Uint8Array | undefined): void => {
+      if (settled) return;
+      settled = true;
+      resolve(v);
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        settle(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => settle(new Uint8Array(Buffer.concat(chunks))));
+    req.on('error', () => settle(undefined));
+    req.on('aborted', () => settle(undefined));
+  });
+}
+
+export function requestId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** Returns the request listener of the server; `state()` is read once per request. */
+export function createDispatcher(state: () => ServerState): (req: HttpRequest, res: HttpResponse) => void {
+  return (req, res) => {
+    void serve(state(), req, res);
+  };
+}
+
+async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): Promise<void> {
+  const startedAt = performance.now();
+  const id = requestId();
+  const method = req.method ?? 'GET';
+  const rawPath = (req.url ?? '/').split('?')[0];
+  if (!rawPath.startsWith('/')) return writeError(res, ErrInvalidPath);
+  const cleaned = cleanPath(rawPath);
+  if (cleaned !== rawPath) return writeRedirect(res, cleaned, method);
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return writeError(res, ErrInvalidPath);
+  }
+  const found = resolve(state.routes, path);
+  if ('notFound' in found) return writeNotFound(res);
+  if ('redirect' in found) return writeRedirect(res, found.redirect, method);
+  const { route, resource } = found;
+
+  if (method !== route.method && !(route.method === 'PUT' && method === 'POST')) {
+    return writeError(res, errMethodNotAllowed(method, route.method), { Accept: route.method });
+  }
+
+  const socket = tlsSocketOf(req);
+  const ip = socket.remoteAddress ?? '';
+  const abort = new AbortController();
+  res.once('close', () => abort.abort());
+  let timer: NodeJS.Timeout | undefined;
+  if (route.timeoutMs > 0) {
+    // A write deadline, not a 503: an unfinished response is torn down (§1.4).
+    timer = setTimeout(() => {
+      if (!res.writableEnded) req.destroy();
+    }, route.timeoutMs);
+    timer.unref();
+    res.once('close', () => clearTimeout(timer));
+  }
+
+  let identity = '';
+  let done: ((status: number) => void) | undefined;
+  try {
+    if (route.auth === 'policy') {
+      identity = peerIdentity(socket);
+      try {
+        state.policies.authorize(identity, path);
+      } catch (err) {
+        state.errorLog.debug('access denied: insufficient permissions', [
+          ['req.method', method],
+          ['req.path', path],
+          ['req.ip', ip],
+          ['req.identity', identity],
+        ]);
+        throw err;
+      }
+    } else if (route.auth === 'self') {
+      try {
+        identity = peerIdentity(socket);
+      } catch {
+        identity = '';
+      }
+    }
+    if (route.counted) done = state.metrics.begin();
+
+    let body: Uint8Array = new Uint8Array(0);
+    if (route.maxBody > 0) {
+      const read = await readBody(req, route.maxBody);
+      if (read === undefined) throw route.bodyError;
+      body = read;
+    }
+    const ctx: RequestContext = { requestId: id, method, path, resource, body, identity, ip, headers: req.headers, startedAt, signal: abort.signal, res };
+    const reply = await route.handler(ctx, state);
+    if (!res.writableEnded && !res.headersSent) writeReply(res, reply);
+    done?.(200);
+  } catch (err) {
+    let apiErr: ApiError;
+    if (isApiError(err)) {
+      apiErr = err;
+    } else {
+      apiErr = err instanceof InternalFailure ? err.answer : route.failure;
+      state.errorLog.error(err instanceof InternalFailure ? err.message : `${apiErr.message}: ${describe(err)}`, [
+        ['req.id', id],
+        ['req.method', method],
+        ['req.path', path],
+        ['req.ip', ip],
+        ['req.identity', identity],
+      ]);
+    }
+    done?.(apiErr.status);
+    if (!res.headersSent && !res.writableEnded) writeError(res, apiErr);
+    else if (!res.writableEnded) res.end();
+  }
+}
+
+/** The message of an unexpected error, for the error log only (never sent to clients). */
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

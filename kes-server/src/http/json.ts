@@ -1,0 +1,117 @@
+/**
+ * JSON with Go's semantics (spec §1.5): compact output with a trailing newline and `<>&` escaped
+ * as Go does; request decoding with case-insensitive field names, unknown fields ignored, only the
+ * first JSON value read, and byte fields as padded standard base64.
+ */
+
+const GO_ESCAPES: Record<string, string> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
+
+/** `json.Encoder` output: compact JSON plus `\n`. */
+export function encodeJson(value: unknown): Buffer {
+  const text = JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]);
+  return Buffer.from(text + '\n', 'utf8');
+}
+
+/** Thrown for any body that Go's decoder would reject; handlers map it to their wire error. */
+export class BodyDecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BodyDecodeError';
+  }
+}
+
+const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes padded standard base64; Go's decoder skips `\r` and `\n`. */
+export function decodeBase64(text: string): Uint8Array {
+  const clean = text.replace(/[\r\n]/g, '');
+  if (!STD_BASE64.test(clean)) throw new BodyDecodeError('illegal base64 data');
+  return new Uint8Array(Buffer.from(clean, 'base64'));
+}
+
+export function encodeBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/** Returns the end index (exclusive) of the JSON value starting at `start`. */
+function valueEnd(text: string, start: number): number {
+  const first = text[start];
+  if (first === '{' || first === '[') {
+    let depth = 0;
+    for (let i = start; i < text.length; i++) {
+      const c = text[i];
+      if (c === '"') {
+        i = stringEnd(text, i) - 1;
+      } else if (c === '{' || c === '[') {
+        depth++;
+      } else if (c === '}' || c === ']') {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+    }
+    throw new BodyDecodeError('unexpected end of JSON input');
+  }
+  if (first === '"') return stringEnd(text, start);
+  let i = start;
+  while (i < text.length && !/[\s,\]}{[:"]/.test(text[i])) i++;
+  return i;
+}
+
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '"') return i + 1;
+  }
+  throw new BodyDecodeError('unexpected end of JSON input');
+}
+
+/** Parses the first JSON value of `body`; trailing bytes are ignored, as Go's decoder does. */
+export function parseFirstValue(body: Uint8Array): unknown {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  const start = text.search(/\S/);
+  if (start < 0) throw new BodyDecodeError('empty body');
+  const end = valueEnd(text, start);
+  try {
+    return JSON.parse(text.slice(start, end));
+  } catch {
+    throw new BodyDecodeError('malformed JSON');
+  }
+}
+
+export type FieldKind = 'bytes' | 'string';
+type FieldValue<K extends FieldKind> = K extends 'bytes' ? Uint8Array : string;
+export type Decoded<S extends Record<string, FieldKind>> = { [P in keyof S]: FieldValue<S[P]> };
+
+/**
+ * Decodes a JSON object into the fields of `schema` like Go's `json.Unmarshal` into a struct:
+ * keys match case-insensitively (a later duplicate wins), unknown keys are ignored, `null` or
+ * absent yields the zero value, a wrong type is an error.
+ */
+export function decodeFields<S extends Record<string, FieldKind>>(value: unknown, schema: S): Decoded<S> {
+  const out: Record<string, Uint8Array | string> = {};
+  for (const [name, kind] of Object.entries(schema)) out[name] = kind === 'bytes' ? new Uint8Array(0) : '';
+  if (value === null) return out as Decoded<S>;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new BodyDecodeError('body is not a JSON object');
+  const lower = new Map(Object.keys(schema).map((k) => [k.toLowerCase(), k] as const));
+  for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
+    const field = lower.get(key.toLowerCase());
+    if (field === undefined) continue;
+    if (raw === null) continue;
+    if (typeof raw !== 'string') throw new BodyDecodeError(`field '${field}' has the wrong type`);
+    out[field] = schema[field] === 'bytes' ? decodeBase64(raw) : raw;
+  }
+  return out as Decoded<S>;
+}
+
+/** Go `time.Time` JSON: RFC 3339 with trailing zeros of the fraction trimmed. */
+export function formatTime(date: Date): string {
+  if (Number.isNaN(date.getTime())) return '0001-01-01T00:00:00Z';
+  const iso = date.toISOString();
+  return iso.replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac === '' ? 'Z' : `.${frac}Z`));
+}

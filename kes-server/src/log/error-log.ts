@@ -1,0 +1,64 @@
+/**
+ * The error log (spec §10.1): records at or above the configured level go to the console
+ * (stderr) and, as `{"message":"<slog text line>"}` lines, to `/v1/log/error` subscribers.
+ * Callers must never pass key material, plaintexts, tokens or API keys as message or attribute.
+ */
+import { LogHub } from './hub.ts';
+import { type Attr, formatRecord, LevelDebug, LevelError, LevelInfo, LevelWarn } from './slog.ts';
+
+export interface ErrorLogOptions {
+  /** Minimum slog level; 9 or more disables the log. */
+  readonly level: number;
+  /** Console writer; defaults to stderr. */
+  readonly console?: (line: string) => void;
+  /** Called once per line written to a subscriber (metrics). */
+  readonly onEvent?: (n: number) => void;
+  readonly clock?: () => Date;
+}
+
+export class ErrorLog {
+  readonly hub = new LogHub();
+  #level: number;
+  readonly #console: (line: string) => void;
+  readonly #onEvent: (n: number) => void;
+  readonly #clock: () => Date;
+
+  constructor(opts: ErrorLogOptions) {
+    this.#level = opts.level;
+    this.#console = opts.console ?? ((line) => process.stderr.write(line + '\n'));
+    this.#onEvent = opts.onEvent ?? (() => {});
+    this.#clock = opts.clock ?? (() => new Date());
+  }
+
+  get level(): number {
+    return this.#level;
+  }
+
+  /** Changes the level (config reload). */
+  setLevel(level: number): void {
+    this.#level = level;
+  }
+
+  log(level: number, msg: string, attrs: readonly Attr[] = []): void {
+    if (level < this.#level) return;
+    const line = formatRecord(this.#clock(), level, msg, attrs);
+    this.#console(line);
+    if (this.hub.size > 0) {
+      const n = this.hub.publish(JSON.stringify({ message: line }));
+      if (n > 0) this.#onEvent(n);
+    }
+  }
+
+  debug(msg: string, attrs?: readonly Attr[]): void {
+    this.log(LevelDebug, msg, attrs);
+  }
+  info(msg: string, attrs?: readonly Attr[]): void {
+    this.log(LevelInfo, msg, attrs);
+  }
+  warn(msg: string, attrs?: readonly Attr[]): void {
+    this.log(LevelWarn, msg, attrs);
+  }
+  error(msg: string, attrs?: readonly Attr[]): void {
+    this.log(LevelError, msg, attrs);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Formatting of log records like Go's `log/slog` text handler (spec §10):
+ * `time=<RFC 3339 ms> level=<LEVEL> msg=<text> key=value ...`, one line per record.
+ */
+
+/** slog levels: DEBUG -4, INFO 0, WARN 4, ERROR 8; 9 and above disables a stream. */
+export const LevelDebug = -4;
+export const LevelInfo = 0;
+export const LevelWarn = 4;
+export const LevelError = 8;
+export const LevelOff = 9;
+
+export type Attr = readonly [key: string, value: string | number | boolean];
+
+/** `INFO`, `WARN+2`, `DEBUG-1` … as slog prints levels. */
+export function levelName(level: number): string {
+  const base = level >= LevelError ? ['ERROR', LevelError] : level >= LevelWarn ? ['WARN', LevelWarn] : level >= LevelInfo ? ['INFO', LevelInfo] : ['DEBUG', LevelDebug];
+  const delta = level - (base[1] as number);
+  return delta === 0 ? (base[0] as string) : `${base[0]}${delta > 0 ? '+' : ''}${delta}`;
+}
+
+function needsQuoting(s: string): boolean {
+  if (s === '') return true;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c <= 0x20 || c === 0x7f || ch === '=' || ch === '"' || c === 0xfffd) return true;
+  }
+  return false;
+}
+
+function quote(s: string): string {
+  // JSON string escaping is close enough to Go's strconv.Quote for log readers.
+  return JSON.stringify(s);
+}
+
+function value(v: string | number | boolean): string {
+  const s = String(v);
+  return needsQuoting(s) ? quote(s) : s;
+}
+
+/** Go slog time format: millisecond precision, `Z` for UTC. */
+export function slogTime(date: Date): string {
+  return date.toISOString();
+}
+
+/** One text line without the trailing newline. */
+export function formatRecord(time: Date, level: number, msg: string, attrs: readonly Attr[]): string {
+  const parts = [`time=${slogTime(time)}`, `level=${levelName(level)}`, `msg=${value(msg)}`];
+  for (const [k, v] of attrs) parts.push(`${k}=${value(v)}`);
+  return parts.join(' ');
+}
