@@ -1,0 +1,294 @@
+/**
+ * Vault login (AppRole, Kubernetes; spec §7.1) and the background token renewal loop (§7.2).
+ */
+import { readFile } from 'node:fs/promises';
+import { sep } from 'node:path';
+import { KeyStoreError, isKeyStoreError } from '../errors.ts';
+import type { VaultClient } from './client.ts';
+import type { VaultOptions } from './options.ts';
+import { vaultErrorText } from './errors.ts';
+
+/** A Vault token and its lease as returned by login or renew-self. */
+export interface VaultToken {
+  readonly token: string;
+  /** Lease duration in seconds; 0 = never expires. */
+  readonly ttlSeconds: number;
+  readonly renewable: boolean;
+}
+
+/** Time source and sleeper of the renewal loop and seal monitor (injectable for tests). */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms` or as soon as `signal` aborts. Must not keep the process alive. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      timer.unref();
+      signal.addEventListener('abort', done, { once: true });
+    }),
+};
+
+/** Tunables of the renewal loop; upstream values by default. */
+export interface RenewalTiming {
+  /** Below this remaining TTL the loop logs in again instead of renewing. Default 30 s. */
+  readonly minTtlMs: number;
+  /** Pause after a forced re-login (also the retry delay after failures). Default 3 s. */
+  readonly reloginWaitMs: number;
+  /** Poll interval while Vault is sealed. Default 1 s. */
+  readonly sealedPollMs: number;
+  /** Upper bound of the delay before switching to a new token. Default 30 s. */
+  readonly maxSwitchDelayMs: number;
+}
+
+export const defaultRenewalTiming: RenewalTiming = {
+  minTtlMs: 30_000,
+  reloginWaitMs: 3_000,
+  sealedPollMs: 1_000,
+  maxSwitchDelayMs: 30_000,
+};
+
+export type RenewalStep =
+  | { readonly kind: 'never' }
+  | { readonly kind: 'relogin' }
+  | { readonly kind: 'renew'; readonly renewInMs: number; readonly switchDelayMs: number };
+
+/**
+ * What the renewal loop does for a token with the given TTL (§7.2): nothing for TTL 0, an
+ * immediate re-login below `minTtlMs`, otherwise renew after 80 % of the TTL and switch to the
+ * result after `min((TTL − renewIn) / 2, maxSwitchDelay)`.
+ */
+export function planRenewal(ttlMs: number, timing: RenewalTiming = defaultRenewalTiming): RenewalStep {
+  if (ttlMs <= 0) return { kind: 'never' };
+  if (ttlMs < timing.minTtlMs) return { kind: 'relogin' };
+  const renewInMs = Math.floor(ttlMs * 0.8);
+  const switchDelayMs = Math.min(Math.floor((ttlMs - renewInMs) / 2), timing.maxSwitchDelayMs);
+  return { kind: 'renew', renewInMs, switchDelayMs };
+}
+
+/**
+ * The namespace of a login request: the auth block's own namespace, `/` meaning the root
+ * namespace (no header), or the store namespace when the auth block has none.
+ */
+export function loginNamespace(authNamespace: string, storeNamespace: string): string {
+  if (authNamespace === '/') return '';
+  return authNamespace !== '' ? authNamespace : storeNamespace;
+}
+
+/** A kubernetes `jwt` setting is a file path when it contains a path separator. */
+export function jwtIsFile(jwt: string): boolean {
+  return jwt.includes('/') || jwt.includes(sep);
+}
+
+export interface Login {
+  /** `approle` or `kubernetes`, for messages. */
+  readonly method: string;
+  /** Namespace the token was issued in ("" = root); renew-self is sent there. */
+  readonly namespace: string;
+  login(): Promise<VaultToken>;
+}
+
+/** Builds the login of the configured auth method. Throws KeyStoreError(FAILED) if none. */
+export function makeLogin(client: VaultClient, options: VaultOptions): Login {
+  if (options.approle) {
+    const a = options.approle;
+    const path = `auth/${a.engine}/login`;
+    const namespace = loginNamespace(a.namespace, options.namespace);
+    return {
+      method: 'approle',
+      namespace,
+      login: () => loginAt(client, 'AppRole', path, namespace, async () => ({
+        role_id: a.id,
+        secret_id: a.secret,
+      })),
+    };
+  }
+  if (options.kubernetes) {
+    const k = options.kubernetes;
+    const path = `auth/${k.engine}/login`;
+    const namespace = loginNamespace(k.namespace, options.namespace);
+    return {
+      method: 'kubernetes',
+      namespace,
+      login: () => loginAt(client, 'Kubernetes', path, namespace, async () => {
+        let jwt = k.jwt;
+        if (jwtIsFile(k.jwt)) {
+          try {
+            jwt = (await readFile(k.jwt, 'utf8')).trim();
+          } catch (err) {
+            throw new KeyStoreError('FAILED', `vault: failed to read the Kubernetes JWT file '${k.jwt}': ${(err as Error).message}`);
+          }
+        }
+        return { role: k.role, jwt };
+      }),
+    };
+  }
+  throw new KeyStoreError('FAILED', 'vault: no authentication method configured (approle or kubernetes)');
+}
+
+async function loginAt(
+  client: VaultClient,
+  what: string,
+  path: string,
+  namespace: string,
+  body: () => Promise<Record<string, string>>,
+): Promise<VaultToken> {
+  const prefix = `vault: failed to log in with ${what} at '${path}'${namespace ? ` in namespace '${namespace}'` : ''}`;
+  let res;
+  try {
+    res = await client.send({ method: 'PUT', path, namespace, body: await body(), idempotent: false });
+  } catch (err) {
+    const code = isKeyStoreError(err) ? err.code : 'FAILED';
+    throw new KeyStoreError(code, `${prefix}: ${(err as Error).message}`, { cause: err });
+  }
+  if (res.status !== 200) {
+    throw new KeyStoreError(res.status === 503 ? 'UNREACHABLE' : 'FAILED', `${prefix}: ${vaultErrorText(res)}`);
+  }
+  const auth = res.body?.auth;
+  if (!auth || typeof auth.client_token !== 'string' || auth.client_token === '') {
+    throw new KeyStoreError('FAILED', `${prefix}: the response holds no token`);
+  }
+  return {
+    token: auth.client_token,
+    ttlSeconds: Number(auth.lease_duration) || 0,
+    renewable: auth.renewable === true,
+  };
+}
+
+export interface TokenSourceOptions {
+  readonly clock?: Clock;
+  readonly timing?: Partial<RenewalTiming>;
+  /** True while the seal monitor reports Vault sealed: renewal pauses. */
+  readonly isSealed?: () => boolean;
+  /** Receives renewal failures (messages carry no secret). */
+  readonly onError?: (err: Error) => void;
+}
+
+/**
+ * Holds the current token and keeps it alive in the background (§7.2). `refresh(stale)` logs in
+ * again on demand (single flight), e.g. after Vault rejected a revoked token.
+ */
+export class TokenSource {
+  #current: VaultToken;
+  readonly #client: VaultClient;
+  readonly #login: Login;
+  readonly #clock: Clock;
+  readonly #timing: RenewalTiming;
+  readonly #isSealed: () => boolean;
+  readonly #onError: (err: Error) => void;
+  readonly #stop = new AbortController();
+  #refreshing: Promise<void> | undefined;
+  #loop: Promise<void> | undefined;
+
+  constructor(client: VaultClient, login: Login, initial: VaultToken, opts: TokenSourceOptions = {}) {
+    this.#client = client;
+    this.#login = login;
+    this.#current = initial;
+    this.#clock = opts.clock ?? systemClock;
+    this.#timing = { ...defaultRenewalTiming, ...opts.timing };
+    this.#isSealed = opts.isSealed ?? (() => false);
+    this.#onError = opts.onError ?? (() => {});
+  }
+
+  get token(): string {
+    return this.#current.token;
+  }
+
+  /** Starts the renewal loop (once). */
+  start(): void {
+    this.#loop ??= this.#run().catch((err) => this.#onError(err as Error));
+  }
+
+  /** Logs in again unless the token already changed since `stale` was read. */
+  refresh(stale: string): Promise<void> {
+    if (this.#current.token !== stale) return Promise.resolve();
+    this.#refreshing ??= this.#login
+      .login()
+      .then((t) => {
+        this.#current = t;
+      })
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
+    return this.#refreshing;
+  }
+
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    let ttlMs = this.#current.ttlSeconds * 1000;
+    while (!signal.aborted) {
+      if (this.#isSealed()) {
+        await this.#clock.sleep(this.#timing.sealedPollMs, signal);
+        continue;
+      }
+      const step = planRenewal(ttlMs, this.#timing);
+      if (step.kind === 'never') return;
+      if (step.kind === 'relogin') {
+        try {
+          this.#current = await this.#login.login();
+          ttlMs = this.#current.ttlSeconds * 1000;
+        } catch (err) {
+          this.#onError(err as Error);
+        }
+        await this.#clock.sleep(this.#timing.reloginWaitMs, signal);
+        continue;
+      }
+      await this.#clock.sleep(step.renewInMs, signal);
+      if (signal.aborted) return;
+      let next: VaultToken | undefined;
+      if (this.#current.renewable) next = await this.#renew(this.#current.token);
+      if (!next) {
+        try {
+          next = await this.#login.login();
+        } catch (err) {
+          this.#onError(err as Error);
+          ttlMs = 1; // below minTtl: retry by re-login after the wait
+          continue;
+        }
+      }
+      await this.#clock.sleep(step.switchDelayMs, signal);
+      this.#current = next;
+      ttlMs = next.ttlSeconds * 1000;
+    }
+  }
+
+  /** `renew-self` up to 3 times; stops on a 4xx. Resolves undefined when renewal failed. */
+  async #renew(token: string): Promise<VaultToken | undefined> {
+    for (let i = 0; i < 3 && !this.#stop.signal.aborted; i++) {
+      try {
+        const res = await this.#client.send({
+          method: 'PUT',
+          path: 'auth/token/renew-self',
+          token,
+          namespace: this.#login.namespace,
+          body: { increment: 0 },
+          idempotent: true,
+        });
+        const auth = res.body?.auth;
+        if (res.status === 200 && auth && typeof auth.client_token === 'string') {
+          return { token: auth.client_token || token, ttlSeconds: Number(auth.lease_duration) || 0, renewable: auth.renewable === true };
+        }
+        this.#onError(new KeyStoreError('FAILED', `vault: failed to renew token: ${vaultErrorText(res)}`));
+        if (res.status >= 400 && res.status < 500) return undefined;
+      } catch (err) {
+        this.#onError(err as Error);
+      }
+    }
+    return undefined;
+  }
+}
