@@ -1,0 +1,206 @@
+/**
+ * In-memory cache of parsed key versions in front of a KeyStore (spec §9). Reads are a lookup in
+ * a copy-on-write map; a miss fetches the key once per name however many requests wait for it.
+ * Four interval timers expire entries and track whether the store is reachable ("offline").
+ */
+import { encodeKeyVersion, parseKeyVersion } from '../crypto/stored-key.ts';
+import type { KeyVersion } from '../crypto/key.ts';
+import { KeyStoreError } from '../keystore/errors.ts';
+import type { KeyPage, KeyStore, KeyStoreStatus } from '../keystore/keystore.ts';
+
+/** Expiry settings (config `cache.expiry`, §5.4). An interval ≤ 0 disables its timer. */
+export interface CacheExpiry {
+  readonly anyMs: number;
+  readonly unusedMs: number;
+  readonly offlineMs: number;
+}
+
+/** The interval-timer functions the cache uses; injectable so tests control time. */
+export interface CacheClock {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+/** Interval of the background key-store probe that decides online/offline (§9). */
+export const STATUS_PROBE_MS = 10_000;
+
+const systemClock: CacheClock = {
+  // Cache timers must never keep the process alive.
+  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+};
+
+interface Entry {
+  readonly kv: KeyVersion;
+  used: boolean;
+}
+
+/** A caching decorator over a KeyStore that speaks parsed KeyVersions. */
+export class KeyCache {
+  readonly #store: KeyStore;
+  readonly #expiry: CacheExpiry;
+  readonly #clock: CacheClock;
+  readonly #timers: unknown[] = [];
+  readonly #inflight = new Map<string, Promise<KeyVersion>>();
+  readonly #closing = new AbortController();
+  #entries: ReadonlyMap<string, Entry> = new Map();
+  // Bumped by every eviction so that a fetch which started before it does not re-insert a stale key.
+  #epoch = 0;
+  #offline = false;
+  #probing = false;
+  #closed = false;
+
+  /** Starts the expiry and probe timers; `close()` stops them. */
+  constructor(store: KeyStore, expiry: CacheExpiry, clock: CacheClock = systemClock) {
+    this.#store = store;
+    this.#expiry = expiry;
+    this.#clock = clock;
+    this.#every(expiry.anyMs, () => this.#expireAny());
+    this.#every(expiry.unusedMs > 0 ? Math.max(1, Math.floor(expiry.unusedMs / 2)) : 0, () => this.#expireUnused());
+    this.#every(expiry.offlineMs, () => this.#expireOffline());
+    this.#every(STATUS_PROBE_MS, () => void this.#probe());
+  }
+
+  toString(): string {
+    return this.#store.toString();
+  }
+
+  /** True while the last background probe of the store failed. */
+  get offline(): boolean {
+    return this.#offline;
+  }
+
+  /** Number of cached keys. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Returns the parsed key `name`, from the cache or (once per name, however many callers) from
+   * the store. Rejects with the store's KeyStoreError (e.g. `KEY_NOT_FOUND`, never cached) or an
+   * `InvalidKeyError` for a stored value that cannot be parsed.
+   */
+  get(name: string): Promise<KeyVersion> {
+    const entry = this.#entries.get(name);
+    if (entry) {
+      entry.used = true;
+      return Promise.resolve(entry.kv);
+    }
+    const inflight = this.#inflight.get(name);
+    if (inflight) return inflight;
+    const pending: Promise<KeyVersion> = this.#fetch(name).finally(() => {
+      if (this.#inflight.get(name) === pending) this.#inflight.delete(name);
+    });
+    this.#inflight.set(name, pending);
+    return pending;
+  }
+
+  async #fetch(name: string): Promise<KeyVersion> {
+    const epoch = this.#epoch;
+    const kv = parseKeyVersion(await this.#store.get(name));
+    if (epoch === this.#epoch && !this.#closed) {
+      const next = new Map(this.#entries);
+      next.set(name, { kv, used: true });
+      this.#entries = next;
+    }
+    return kv;
+  }
+
+  /**
+   * Stores `kv` under `name` (write-through; the cache is not populated, §9). Rejects with the
+   * store's KeyStoreError (`KEY_EXISTS`, …) or an `InvalidKeyError` for a key without HMAC key.
+   */
+  async create(name: string, kv: KeyVersion): Promise<void> {
+    await this.#store.create(name, encodeKeyVersion(kv));
+  }
+
+  /**
+   * Deletes `name` from the store and evicts it. The eviction happens even when the store fails
+   * (e.g. already deleted through another node), so a deleted key is never served from here.
+   */
+  async delete(name: string): Promise<void> {
+    try {
+      await this.#store.delete(name);
+    } finally {
+      this.#inflight.delete(name); // later readers must not join a fetch that predates the delete
+      this.#evict((n) => n === name);
+    }
+  }
+
+  /** Pass-through to the store's `list`. */
+  list(prefix: string, n: number): Promise<KeyPage> {
+    return this.#store.list(prefix, n);
+  }
+
+  /**
+   * Pass-through to the store's `status`, except that it rejects with code `UNREACHABLE` without
+   * asking the store while the background probe considers the store offline.
+   */
+  status(signal?: AbortSignal): Promise<KeyStoreStatus> {
+    if (this.#offline) {
+      return Promise.reject(new KeyStoreError('UNREACHABLE', `cache: key store ${this.#store} is offline`));
+    }
+    return this.#store.status(signal);
+  }
+
+  /** Stops all timers, drops the cached keys and closes the underlying store. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) this.#clock.clearInterval(t);
+    this.#closing.abort();
+    this.#evict(() => true);
+    await this.#store.close();
+  }
+
+  #every(ms: number, fn: () => void): void {
+    if (ms > 0) this.#timers.push(this.#clock.setInterval(fn, ms));
+  }
+
+  #evict(drop: (name: string, entry: Entry) => boolean): void {
+    this.#epoch++;
+    const next = new Map<string, Entry>();
+    for (const [name, entry] of this.#entries) if (!drop(name, entry)) next.set(name, entry);
+    this.#entries = next;
+  }
+
+  // While the store is offline and offline caching is on, the regular expiries pause (§9).
+  #regularExpiryActive(): boolean {
+    return !this.#offline || this.#expiry.offlineMs <= 0;
+  }
+
+  #expireAny(): void {
+    if (this.#regularExpiryActive()) this.#evict(() => true);
+  }
+
+  // An entry survives only if it was used since the previous run: lifetime unused/2 … unused.
+  #expireUnused(): void {
+    if (!this.#regularExpiryActive()) return;
+    const survivors = new Map<string, Entry>();
+    for (const [name, entry] of this.#entries) if (entry.used) survivors.set(name, entry);
+    for (const entry of survivors.values()) entry.used = false;
+    if (survivors.size !== this.#entries.size) {
+      this.#epoch++;
+      this.#entries = survivors;
+    }
+  }
+
+  #expireOffline(): void {
+    if (this.#offline && this.#expiry.offlineMs > 0) this.#evict(() => true);
+  }
+
+  async #probe(): Promise<void> {
+    if (this.#probing || this.#closed) return;
+    this.#probing = true;
+    try {
+      const signal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(STATUS_PROBE_MS)]);
+      await this.#store.status(signal);
+      this.#offline = false;
+    } catch {
+      // Cancellation by close() says nothing about the store (§9).
+      if (!this.#closing.signal.aborted) this.#offline = true;
+    } finally {
+      this.#probing = false;
+    }
+  }
+}
