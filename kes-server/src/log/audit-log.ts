@@ -30,12 +30,17 @@ export class AuditLog {
   readonly hub = new LogHub();
   #level: number;
   readonly #console: (line: string) => void;
-  readonly #onEvent: (n: number) => void;
+  #onEvent: (n: number) => void;
 
   constructor(opts: AuditLogOptions) {
     this.#level = opts.level;
     this.#console = opts.console ?? ((line) => process.stdout.write(line + '\n'));
     this.#onEvent = opts.onEvent ?? (() => {});
+  }
+
+  /** Sets the callback run with the number of subscriber lines written (metrics). */
+  setOnEvent(onEvent: (n: number) => void): void {
+    this.#onEvent = onEvent;
   }
 
   setLevel(level: number): void {

@@ -20,7 +20,7 @@ export class ErrorLog {
   readonly hub = new LogHub();
   #level: number;
   readonly #console: (line: string) => void;
-  readonly #onEvent: (n: number) => void;
+  #onEvent: (n: number) => void;
   readonly #clock: () => Date;
 
   constructor(opts: ErrorLogOptions) {
@@ -32,6 +32,11 @@ export class ErrorLog {
 
   get level(): number {
     return this.#level;
+  }
+
+  /** Sets the callback run with the number of subscriber lines written (metrics). */
+  setOnEvent(onEvent: (n: number) => void): void {
+    this.#onEvent = onEvent;
   }
 
   /** Changes the level (config reload). */

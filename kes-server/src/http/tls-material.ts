@@ -1,0 +1,88 @@
+/**
+ * TLS material of the server (spec §5.2): PEM text read from the configured files, and the
+ * client-authentication mode derived from `tls.auth` and `skip_auth` (§2.1).
+ */
+import { X509Certificate } from 'node:crypto';
+import { rootCertificates, type SecureContextOptions } from 'node:tls';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface TlsMaterial {
+  /** Server private key, PEM (may be a legacy encrypted PEM, see `password`). */
+  readonly key: string;
+  /** Server certificate chain, PEM, leaf first. */
+  readonly cert: string;
+  readonly password: string;
+  /** Extra CA certificates (PEM) trusted for client verification when `auth` is on. */
+  readonly ca: readonly string[];
+  /** `tls.auth: on`: client certificates must chain to the system roots or `ca`. */
+  readonly auth: boolean;
+}
+
+export interface TlsFiles {
+  readonly key: string;
+  readonly cert: string;
+  readonly password: string;
+  readonly ca: string;
+  readonly auth: boolean;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** PEM certificates of a file, or of every file in a directory. */
+async function readCertificates(path: string): Promise<string[]> {
+  if (path === '') return [];
+  const files = (await stat(path)).isDirectory() ? (await readdir(path)).sort().map((f) => join(path, f)) : [path];
+  const out: string[] = [];
+  for (const file of files) {
+    if (!(await stat(file)).isFile()) continue;
+    out.push(...((await readFile(file, 'utf8')).match(PEM_CERT) ?? []));
+  }
+  return out;
+}
+
+/**
+ * Reads the configured key, certificate and CA files.
+ * @throws Error naming the file when a file cannot be read or the leaf has no DNS/IP SAN.
+ */
+export async function loadTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
+  const key = await readFile(files.key, 'utf8').catch((err: Error) => {
+    throw new Error(`tls: failed to read private key '${files.key}': ${err.message}`);
+  });
+  const cert = await readFile(files.cert, 'utf8').catch((err: Error) => {
+    throw new Error(`tls: failed to read certificate '${files.cert}': ${err.message}`);
+  });
+  const leaf = cert.match(PEM_CERT)?.[0];
+  if (leaf === undefined) throw new Error(`tls: no certificate in '${files.cert}'`);
+  if (!/(DNS|IP Address):/.test(new X509Certificate(leaf).subjectAltName ?? '')) {
+    throw new Error(`tls: certificate '${files.cert}' has no DNS or IP subject alternative name`);
+  }
+  return { key, cert, password: files.password, ca: await readCertificates(files.ca), auth: files.auth };
+}
+
+/** How the handshake treats client certificates (spec §2.1). */
+export interface ClientAuthMode {
+  /** Close connections that presented no certificate (Go `RequireAnyClientCert`). */
+  readonly requireCert: boolean;
+  /** Verify presented certificates against the trusted roots. */
+  readonly verify: boolean;
+}
+
+export function clientAuthMode(auth: boolean, anySkipAuth: boolean): ClientAuthMode {
+  return { requireCert: !anySkipAuth, verify: auth };
+}
+
+/** Node secure-context options for the material and mode. */
+export function secureContextOptions(m: TlsMaterial, mode: ClientAuthMode): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
+  return {
+    key: m.key,
+    cert: m.cert,
+    ...(m.password !== '' ? { passphrase: m.password } : {}),
+    ...(mode.verify ? { ca: [...rootCertificates, ...m.ca] } : {}),
+    minVersion: 'TLSv1.2',
+    requestCert: true,
+    // Node can only fail the handshake itself when verifying; the unverified modes are
+    // enforced right after the handshake (see KesServer).
+    rejectUnauthorized: mode.verify && mode.requireCert,
+  };
+}

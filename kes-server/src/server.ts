@@ -1,0 +1,220 @@
+/**
+ * The KES server: one HTTPS listener (HTTP/2 and HTTP/1.1) serving the route table against a
+ * state built from live objects only. Reload builds a new state off to the side and swaps it
+ * whole; a failed reload leaves the old state serving (spec §5.11).
+ */
+import { readFileSync } from 'node:fs';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { type PolicyDefinitions, PolicySet } from './auth/policy.ts';
+import type { KeyCache } from './cache/key-cache.ts';
+import { generateKeyVersion, systemRandom } from './crypto/key.ts';
+import { createDispatcher } from './http/dispatcher.ts';
+import { hasPeerCertificate } from './http/peer.ts';
+import type { HttpResponse } from './http/route.ts';
+import { anySkipAuth, type ApiOverride, applyApiOverrides, defaultRoutes } from './http/routes.ts';
+import type { BuildInfo, ServerState } from './http/state.ts';
+import { type ClientAuthMode, clientAuthMode, secureContextOptions, type TlsMaterial } from './http/tls-material.ts';
+import { isKeyStoreError } from './keystore/errors.ts';
+import { AuditLog } from './log/audit-log.ts';
+import { ErrorLog } from './log/error-log.ts';
+import { LevelInfo } from './log/slog.ts';
+import { Metrics } from './metrics/metrics.ts';
+
+/** The parts of a configuration that can change on reload. */
+export interface ServerSettings {
+  readonly admin: string;
+  readonly policies: PolicyDefinitions;
+  readonly api: ReadonlyMap<string, ApiOverride>;
+  /** A connected key store behind its cache; the server closes it when replaced or closed. */
+  readonly cache: KeyCache;
+  /** Keys created at start and on every reload (§5.8); "already exists" is fine. */
+  readonly keys?: readonly string[];
+  readonly tls: TlsMaterial;
+  /** slog levels of the error and audit logs. */
+  readonly log?: { readonly error: number; readonly audit: number };
+}
+
+export interface KesServerOptions extends ServerSettings {
+  /** Re-reads the TLS key and certificate (rotation); absent = never. */
+  readonly reloadTls?: () => Promise<TlsMaterial>;
+  /** Interval of `reloadTls`; default 15 minutes. */
+  readonly tlsReloadMs?: number;
+  readonly errorLog?: ErrorLog;
+  readonly auditLog?: AuditLog;
+  readonly build?: BuildInfo;
+  /** Worker processes serving the same port (reported in metrics). Default 1. */
+  readonly workers?: number;
+  readonly random?: (n: number) => Uint8Array;
+}
+
+/** Version and commit of this package; the commit comes from `KES_SERVER_COMMIT` if set. */
+export function buildInfo(env: Record<string, string | undefined> = process.env): BuildInfo {
+  let version = '<unknown>';
+  try {
+    version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? version;
+  } catch {
+    // Keep <unknown>, as upstream does without build info.
+  }
+  return { version, commit: env.KES_SERVER_COMMIT ?? '<unknown>' };
+}
+
+/**
+ * Creates the listed keys with the admin as creator (§5.8).
+ * @throws the first key-store error other than "key exists".
+ */
+export async function createStartupKeys(cache: KeyCache, keys: readonly string[], admin: string, random = systemRandom): Promise<void> {
+  for (const name of keys) {
+    try {
+      await cache.create(name, generateKeyVersion(admin, 'AES256', random));
+    } catch (err) {
+      if (!isKeyStoreError(err, 'KEY_EXISTS')) throw err;
+    }
+  }
+}
+
+export class KesServer {
+  readonly errorLog: ErrorLog;
+  readonly auditLog: AuditLog;
+  readonly metrics = new Metrics();
+  readonly #server: Http2SecureServer;
+  readonly #opts: KesServerOptions;
+  #state: ServerState;
+  readonly #sockets = new Set<Socket>();
+  #mode: ClientAuthMode;
+  #tlsTimer: NodeJS.Timeout | undefined;
+  #started = false;
+
+  constructor(opts: KesServerOptions) {
+    this.#opts = opts;
+    this.errorLog = opts.errorLog ?? new ErrorLog({ level: opts.log?.error ?? LevelInfo });
+    this.auditLog = opts.auditLog ?? new AuditLog({ level: opts.log?.audit ?? LevelInfo });
+    this.errorLog.setOnEvent((n) => this.metrics.errorEvents(n));
+    this.auditLog.setOnEvent((n) => this.metrics.auditEvents(n));
+    this.#state = this.#buildState(opts, new Date());
+    this.#mode = clientAuthMode(opts.tls.auth, anySkipAuth(opts.api));
+    this.#server = createSecureServer({ ...secureContextOptions(opts.tls, this.#mode), allowHTTP1: true });
+    this.#server.setTimeout(90_000);
+    this.#server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+    const dispatch = createDispatcher(() => this.#state);
+    this.#server.on('request', (req, res) => dispatch(req, res as unknown as HttpResponse));
+    // Runs before the HTTP/2 session is set up: enforce the unverified client-auth modes.
+    this.#server.prependListener('secureConnection', (socket: TLSSocket) => this.#checkClient(socket));
+    this.#server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: ${err.message}`);
+    });
+  }
+
+  #buildState(s: ServerSettings, startTime: Date): ServerState {
+    return {
+      cache: s.cache,
+      policies: new PolicySet(s.admin, s.policies),
+      routes: applyApiOverrides(defaultRoutes(), s.api),
+      startTime,
+      errorLog: this.errorLog,
+      auditLog: this.auditLog,
+      metrics: this.metrics,
+      build: this.#opts.build ?? buildInfo(),
+      workers: this.#opts.workers ?? 1,
+      random: this.#opts.random ?? systemRandom,
+    };
+  }
+
+  #checkClient(socket: TLSSocket): void {
+    const present = hasPeerCertificate(socket);
+    if (this.#mode.requireCert && !present) {
+      this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: client did not provide a certificate`);
+      socket.destroy();
+    } else if (this.#mode.verify && present && !socket.authorized) {
+      this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: client certificate not trusted`);
+      socket.destroy();
+    }
+  }
+
+  /** The current state (read-only view for tests and the CLI). */
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  /**
+   * Creates the startup keys, then listens on `host:port` (IPv6 as `[::1]:port`).
+   * @returns the bound address (port 0 picks a free port).
+   */
+  async listen(address: string): Promise<AddressInfo> {
+    await createStartupKeys(this.#state.cache, this.#opts.keys ?? [], this.#state.policies.admin, this.#state.random);
+    const { host, port } = splitHostPort(address);
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#started = true;
+    if (this.#opts.reloadTls) {
+      this.#tlsTimer = setInterval(() => void this.#reloadTls(), this.#opts.tlsReloadMs ?? 15 * 60_000);
+      this.#tlsTimer.unref();
+    }
+    return this.#server.address() as AddressInfo;
+  }
+
+  async #reloadTls(): Promise<void> {
+    try {
+      const tls = await this.#opts.reloadTls!();
+      this.#server.setSecureContext(secureContextOptions(tls, this.#mode));
+    } catch (err) {
+      this.errorLog.error(`failed to reload TLS certificate: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /**
+   * Replaces the configuration: builds the new state (policies, routes, startup keys) and TLS
+   * context first, then swaps; the old key cache is closed afterwards.
+   * @throws when the new settings are unusable; the old state keeps serving.
+   */
+  async update(next: ServerSettings): Promise<void> {
+    const state = this.#buildState(next, this.#state.startTime);
+    await createStartupKeys(next.cache, next.keys ?? [], state.policies.admin, state.random);
+    const mode = clientAuthMode(next.tls.auth, anySkipAuth(next.api));
+    this.#server.setSecureContext(secureContextOptions(next.tls, mode));
+    const old = this.#state;
+    this.#state = state;
+    this.#mode = mode;
+    if (next.log) {
+      this.errorLog.setLevel(next.log.error);
+      this.auditLog.setLevel(next.log.audit);
+    }
+    if (old.cache !== next.cache) await old.cache.close();
+  }
+
+  /** Stops accepting, waits up to `graceMs` for open connections, then force-closes them. */
+  async close(graceMs = 1000): Promise<void> {
+    clearInterval(this.#tlsTimer);
+    if (this.#started) {
+      const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      const timer = setTimeout(() => this.#closeAll(), graceMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+      this.#started = false;
+    }
+    await this.#state.cache.close();
+  }
+
+  #closeAll(): void {
+    for (const socket of this.#sockets) socket.destroy();
+  }
+}
+
+/** Splits `host:port` / `[v6]:port`. @throws on a malformed address */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
+  if (!m) throw new Error(`invalid listen address '${address}': want host:port`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`invalid listen address '${address}': port out of range`);
+  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]), port };
+}
