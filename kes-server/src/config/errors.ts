@@ -1,0 +1,23 @@
+/** The one error type of the configuration layer. */
+
+/**
+ * An invalid configuration. The message has the form `kesconf: invalid <section>: <what>` and
+ * names the field (as a dotted path) and, when known, its line. It never contains the value of
+ * a field that may hold a secret.
+ */
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+  readonly section: string;
+  readonly line: number | undefined;
+
+  constructor(section: string, what: string, line?: number, options?: { cause?: unknown }) {
+    super(`kesconf: invalid ${section}: ${what}${line === undefined ? '' : ` (line ${line})`}`, options);
+    this.name = 'ConfigError';
+    this.section = section;
+    this.line = line;
+  }
+}
+
+export function isConfigError(err: unknown): err is ConfigError {
+  return err instanceof ConfigError;
+}
