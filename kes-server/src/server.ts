@@ -102,8 +102,13 @@ export class KesServer {
     });
     const dispatch = createDispatcher(() => this.#state);
     this.#server.on('request', (req, res) => dispatch(req, res as unknown as HttpResponse));
-    // Runs before the HTTP/2 session is set up: enforce the unverified client-auth modes.
-    this.#server.prependListener('secureConnection', (socket: TLSSocket) => this.#checkClient(socket));
+    // Enforce the client-auth modes Node cannot enforce during the handshake before the
+    // connection reaches the HTTP layer: rejected sockets never get an HTTP/2 session.
+    const http = this.#server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;
+    this.#server.removeAllListeners('secureConnection');
+    this.#server.on('secureConnection', (socket: TLSSocket) => {
+      if (this.#checkClient(socket)) for (const listener of http) listener.call(this.#server, socket);
+    });
     this.#server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: ${err.message}`);
     });
@@ -124,15 +129,16 @@ export class KesServer {
     };
   }
 
-  #checkClient(socket: TLSSocket): void {
+  /** False (and the socket destroyed) when the client's certificate does not pass (§2.1). */
+  #checkClient(socket: TLSSocket): boolean {
     const present = hasPeerCertificate(socket);
-    if (this.#mode.requireCert && !present) {
-      this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: client did not provide a certificate`);
-      socket.destroy();
-    } else if (this.#mode.verify && present && !socket.authorized) {
-      this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: client certificate not trusted`);
-      socket.destroy();
-    }
+    let problem = '';
+    if (this.#mode.requireCert && !present) problem = 'client did not provide a certificate';
+    else if (this.#mode.verify && present && !socket.authorized) problem = `client certificate not trusted (${String(socket.authorizationError)})`;
+    if (problem === '') return true;
+    this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: ${problem}`);
+    socket.destroy();
+    return false;
   }
 
   /** The current state (read-only view for tests and the CLI). */

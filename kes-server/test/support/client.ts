@@ -73,11 +73,12 @@ function call2(o: CallOptions): Promise<CallResult> {
       ...(o.client ? { cert: o.client.cert, key: o.client.key } : {}),
     });
     const fail = (err: Error): void => {
+      clearTimeout(timer);
       session.destroy();
       reject(err);
     };
-    session.on('error', fail);
-    const timer = setTimeout(() => fail(new Error('request timed out')), o.timeoutMs ?? 10_000);
+    session.on('error', (err) => fail(err));
+    const timer: NodeJS.Timeout = setTimeout(() => fail(new Error('request timed out')), o.timeoutMs ?? 10_000);
     const headers: Record<string, string | number> = { ':method': o.method ?? 'GET', ':path': o.path, ...o.headers };
     if (o.body !== undefined) headers['content-length'] = Buffer.byteLength(o.body);
     const stream = session.request(headers);
@@ -92,10 +93,17 @@ function call2(o: CallOptions): Promise<CallResult> {
     stream.on('end', () => {
       clearTimeout(timer);
       session.close();
+      if (status === 0) {
+        reject(new Error('connection closed without a response'));
+        return;
+      }
       const body = Buffer.concat(chunks);
       resolve({ status, headers: respHeaders, body, text: body.toString('utf8'), protocol: 'h2' });
     });
     stream.on('error', fail);
+    stream.on('close', () => {
+      if (status === 0) fail(new Error('connection closed without a response'));
+    });
     stream.end(o.body);
   });
 }
