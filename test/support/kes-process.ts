@@ -17,7 +17,7 @@ export const kesServerMain = join(repoRoot, 'kes-server', 'src', 'cli', 'main.ts
 export interface KesProcessOptions {
   /** Rendered KES config file. */
   readonly configFile: string;
-  /** Loopback port the server listens on (passed as `--addr 127.0.0.1:PORT`). */
+  /** Loopback port the server listens on (the config's `address` must say `127.0.0.1:PORT`). */
   readonly port: number;
   /** Folder for the log files. */
   readonly logDir: string;
@@ -124,7 +124,7 @@ export class KesProcess {
   }
 
   #commandLine(): { command: string; args: string[] } {
-    const serverArgs = ['server', '--config', this.options.configFile, '--addr', `127.0.0.1:${this.options.port}`];
+    const serverArgs = ['server', '--config', this.options.configFile];
     if (this.options.implementation === 'upstream') return { command: peerPath('kes'), args: serverArgs };
     return { command: process.execPath, args: [kesServerMain, ...serverArgs] };
   }
