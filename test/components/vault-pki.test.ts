@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import * as pulumi from '@pulumi/pulumi';
 import { installMocks, parentTypeOfUrn, secret, settle, value } from './mocks.ts';
 import { kesApiKeyOfSeed, kesIdentityOfPublicKeyPem } from '../../components/render/pki.ts';
 import { renderKesVaultPolicy } from '../../components/render/vault.ts';
@@ -15,7 +14,8 @@ before(async () => {
 });
 
 test('VaultKesBackend declares mount, approle, policy, role and secret id with exact inputs', async () => {
-  const provider = new pulumi.ProviderResource('vault', 'explicit-vault', {});
+  const vault = await import('@pulumi/vault');
+  const provider = new vault.Provider('explicit-vault', { address: 'http://127.0.0.1:8200' });
   const b = new mod.vault.VaultKesBackend('vb', { version: 'v2', prefix: 'minio', engine: 'kes-kv' }, { providers: { vault: provider } });
   assert.equal(await value(b.roleId), 'role-id-of-vb-role');
   assert.equal(await value(b.secretId), 'secret-id-of-vb-secret-id');
