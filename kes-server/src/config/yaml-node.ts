@@ -59,7 +59,8 @@ export class ConfigNode {
   /** The child `key` of a mapping (absent if missing). Throws ConfigError if this is no mapping. */
   get(key: string): ConfigNode {
     for (const [k, v] of this.entries()) if (k === key) return v;
-    return new ConfigNode(null, this.#join(key), this.#ctx, this.#line);
+    // A missing top-level section has no line worth naming; a missing field names its parent's.
+    return new ConfigNode(null, this.#join(key), this.#ctx, this.path === '' ? undefined : this.#line);
   }
 
   #join(key: string): string {
@@ -135,7 +136,8 @@ export function parseYaml(text: string, env: Env): ConfigNode {
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0]?.line;
-    throw new ConfigError('config', `YAML syntax: ${first.message.split('\n')[0]}`, line);
+    const what = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError('config', `YAML syntax: ${what}`, line);
   }
   const root = new ConfigNode((doc.contents ?? null) as YamlNode | null, '', { doc, lines, env });
   if (!root.isNull() && !isMap(doc.contents)) {
