@@ -163,7 +163,10 @@ export class FsKeyStore implements KeyStore {
     await this.#syncDir();
   }
 
-  /** Lists regular files whose names are valid key names. A missing directory is empty. */
+  /**
+   * Lists regular files whose names are valid key names (temporary files are skipped). A missing
+   * directory lists as empty; other I/O errors reject with code `FAILED`.
+   */
   async list(prefix: string, n: number): Promise<KeyPage> {
     let entries;
     try {
