@@ -50,7 +50,7 @@ export interface KesK8sArgs<V = string> {
   readonly image: V;
   readonly replicas: number;
   /** The rendered config (no secrets in it: AppRole credentials come from the Secret by env var). */
-  readonly configYaml: string;
+  readonly configYaml: V;
   /** Hash of config + certificates; a change rolls the pods. */
   readonly configChecksum: V;
   /** Secret file contents mounted under `/etc/kes/tls` (server.key, server.crt, ca.crt, …). */
@@ -75,7 +75,7 @@ export function kesKubernetesObjects<V = string>(a: KesK8sArgs<V>): {
   requireDnsLabel('name', a.name);
   requireDnsLabel('namespace', a.namespace);
   requireInt('replicas', a.replicas, 1, 32);
-  requireNonEmpty('configYaml', a.configYaml);
+  if (typeof a.configYaml === 'string') requireNonEmpty('configYaml', a.configYaml);
   for (const k of Object.keys(a.tlsFiles)) {
     if (!/^[-._a-zA-Z0-9]+$/.test(k)) throw new RenderError('INVALID_ARGUMENT', 'tlsFiles', `invalid file name ${JSON.stringify(k)}`);
   }

@@ -1,0 +1,36 @@
+/** BucketEncryption: a bucket whose default encryption is SSE-KMS with a KES key. */
+import * as pulumi from '@pulumi/pulumi';
+import * as minio from '@pulumi/minio';
+import { isKesName } from './render/validate.ts';
+
+/** Arguments of `BucketEncryption`. Pass `dependsOn` MinIO's readiness and the minio provider in `opts.providers`. */
+export interface BucketEncryptionArgs {
+  /** Bucket name (S3 rules: 3–63 lower-case letters, digits, dots, hyphens). */
+  readonly bucket: string;
+  /** KES key used as the bucket's default SSE-KMS key; must exist in KES (MinIO test-generates with it). */
+  readonly keyId: string;
+  /** Delete objects on bucket destroy; default false. */
+  readonly forceDestroy?: boolean;
+}
+
+export class BucketEncryption extends pulumi.ComponentResource {
+  public readonly bucket: pulumi.Output<string>;
+  public readonly keyId: string;
+
+  constructor(name: string, args: BucketEncryptionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('minio-sse-kes:index:BucketEncryption', name, args, opts);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(args.bucket) || args.bucket.includes('..')) {
+      throw new pulumi.ResourceError('BucketEncryption: invalid [bucket]: not a valid S3 bucket name', this);
+    }
+    if (!isKesName(args.keyId)) throw new pulumi.ResourceError('BucketEncryption: invalid [keyId]: not a valid KES key name', this);
+    const bucket = new minio.S3Bucket(`${name}-bucket`, { bucket: args.bucket, forceDestroy: args.forceDestroy ?? false }, { parent: this });
+    new minio.S3BucketServerSideEncryption(
+      `${name}-sse`,
+      { bucket: bucket.bucket, encryptionType: 'aws:kms', kmsKeyId: args.keyId },
+      { parent: this, dependsOn: [bucket] },
+    );
+    this.bucket = bucket.bucket;
+    this.keyId = args.keyId;
+    this.registerOutputs({ bucket: this.bucket, keyId: this.keyId });
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * KesServer: renders the KES config and runs N replicas of the TypeScript KES server on Docker,
+ * Kubernetes or Linux hosts. AppRole credentials reach the process as environment variables from
+ * the target's secret store (container env, Kubernetes Secret, root-only EnvironmentFile).
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { KES_PORT, KES_VAULT_ROLE_ID_ENV, KES_VAULT_SECRET_ID_ENV, renderKesConfig } from './render/kes-config.ts';
+import type { KesConfigArgs } from './render/kes-config.ts';
+import { KES_K8S_PATHS } from './render/kubernetes.ts';
+import type { KesSanTarget } from './render/pki.ts';
+import { renderKesUnit } from './render/systemd.ts';
+import { renderEnvFile } from './render/minio-env.ts';
+import { rethrowAsResourceError } from './errors.ts';
+import { declareDockerKes, kesContainerNames } from './targets/docker/kes.ts';
+import { declareKubernetesKes } from './targets/kubernetes/kes.ts';
+import { declareLinuxInstall } from './targets/linux/install.ts';
+import type { LinuxHost } from './targets/linux/install.ts';
+
+/** Where things run. */
+export type Target = 'docker' | 'kubernetes' | 'linux';
+
+/** Arguments of `KesServer`. */
+export interface KesServerArgs {
+  readonly target: Target;
+  /** Replicas (Docker, Kubernetes); Linux runs one per host. Default 2. */
+  readonly replicas?: number;
+  /** Vault keystore layout; AppRole credentials come separately. */
+  readonly vault: {
+    readonly endpoint: string;
+    readonly engine: string;
+    readonly version: 'v1' | 'v2';
+    readonly prefix: string;
+    readonly namespace?: string;
+    readonly approlePath: string;
+    readonly caCertPem?: pulumi.Input<string>;
+    readonly clientCertPem?: pulumi.Input<string>;
+    readonly clientKeyPem?: pulumi.Input<string>;
+  };
+  readonly roleId: pulumi.Input<string>;
+  readonly secretId: pulumi.Input<string>;
+  readonly serverCertPem: pulumi.Input<string>;
+  readonly serverPrivateKeyPem: pulumi.Input<string>;
+  readonly adminIdentity: pulumi.Input<string>;
+  readonly minioIdentity: pulumi.Input<string>;
+  /** Keys created at start-up. */
+  readonly keys: readonly string[];
+  /** Key patterns MinIO may use; default all. */
+  readonly keyPatterns?: readonly string[];
+  readonly cache?: KesConfigArgs['cache'];
+  readonly log?: KesConfigArgs['log'];
+  /** Prebuilt image; default: built from `kes-server/` (Docker, Kubernetes). */
+  readonly image?: pulumi.Input<string>;
+  readonly docker?: { readonly network: pulumi.Input<string> };
+  readonly kubernetes?: { readonly namespace: string; readonly clusterDomain?: string };
+  readonly linux?: { readonly hosts: readonly LinuxHost[]; readonly nodeBinary?: string; readonly serverEntry?: string };
+}
+
+/** The names clients use to reach the replicas, for the server certificate's SANs. */
+export function kesSanTarget(name: string, args: Pick<KesServerArgs, 'target' | 'replicas' | 'kubernetes' | 'linux'>): KesSanTarget {
+  switch (args.target) {
+    case 'docker':
+      return { target: 'docker', serviceName: `${name}-kes`, containerNames: kesContainerNames(name, args.replicas ?? 2) };
+    case 'kubernetes':
+      return { target: 'kubernetes', serviceName: `${name}-kes`, namespace: args.kubernetes?.namespace ?? '', clusterDomain: args.kubernetes?.clusterDomain };
+    case 'linux':
+      return { target: 'linux', hosts: (args.linux?.hosts ?? []).map((h) => h.address) };
+    default: {
+      const never: never = args.target;
+      throw new Error(`invalid [target]: ${String(never)}`);
+    }
+  }
+}
+
+const PLACEHOLDER_A = '0'.repeat(64);
+const PLACEHOLDER_M = '1'.repeat(64);
+
+/** A running KES deployment. */
+export class KesServer extends pulumi.ComponentResource {
+  /** `https://host:7373` of every replica (what MinIO's `MINIO_KMS_KES_ENDPOINT` lists). */
+  public readonly endpoints: string[];
+  /** The rendered config (contains no credential). */
+  public readonly configYaml: pulumi.Output<string>;
+  /** Linux target: every installed file by path (secret). */
+  public readonly renderedFiles?: pulumi.Output<Record<string, string>>;
+  /** Resources that must exist before MinIO starts. */
+  public readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: KesServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('minio-sse-kes:index:KesServer', name, args, opts);
+    const replicas = args.replicas ?? 2;
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new pulumi.ResourceError('KesServer: invalid [replicas]: must be 1..16', this);
+    if (args.target === 'docker' && !args.docker) throw new pulumi.ResourceError('KesServer: invalid [docker]: required for the docker target', this);
+    if (args.target === 'kubernetes' && !args.kubernetes?.namespace) throw new pulumi.ResourceError('KesServer: invalid [kubernetes.namespace]: required for the kubernetes target', this);
+    if (args.target === 'linux' && !args.linux?.hosts.length) throw new pulumi.ResourceError('KesServer: invalid [linux.hosts]: at least one host', this);
+    if (!['docker', 'kubernetes', 'linux'].includes(args.target)) throw new pulumi.ResourceError('KesServer: invalid [target]', this);
+
+    const dir = args.target === 'kubernetes' ? KES_K8S_PATHS.tlsDir : '/etc/kes/tls';
+    const configFile = args.target === 'kubernetes' ? KES_K8S_PATHS.configFile : '/etc/kes/config.yaml';
+    const files: Record<string, pulumi.Input<string>> = { 'server.crt': args.serverCertPem, 'server.key': pulumi.secret(args.serverPrivateKeyPem) };
+    if (args.vault.caCertPem) files['vault-ca.crt'] = args.vault.caCertPem;
+    if (args.vault.clientCertPem && args.vault.clientKeyPem) {
+      files['vault.crt'] = args.vault.clientCertPem;
+      files['vault.key'] = pulumi.secret(args.vault.clientKeyPem);
+    }
+    const configArgs = (admin: string, minio: string): KesConfigArgs => ({
+      address: `0.0.0.0:${KES_PORT}`,
+      adminIdentity: admin,
+      minioIdentity: minio,
+      tls: { keyFile: `${dir}/server.key`, certFile: `${dir}/server.crt` },
+      keyPatterns: args.keyPatterns,
+      keys: args.keys,
+      cache: args.cache,
+      log: args.log,
+      keystore: {
+        kind: 'vault',
+        endpoint: args.vault.endpoint,
+        engine: args.vault.engine,
+        version: args.vault.version,
+        prefix: args.vault.prefix,
+        namespace: args.vault.namespace,
+        approleEngine: args.vault.approlePath,
+        tls: {
+          caFile: files['vault-ca.crt'] ? `${dir}/vault-ca.crt` : undefined,
+          certFile: files['vault.crt'] ? `${dir}/vault.crt` : undefined,
+          keyFile: files['vault.key'] ? `${dir}/vault.key` : undefined,
+        },
+      },
+    });
+    // Validate everything known now, before the first resource.
+    try {
+      renderKesConfig(configArgs(PLACEHOLDER_A, PLACEHOLDER_M));
+    } catch (e) {
+      rethrowAsResourceError('KesServer', e, this);
+    }
+    this.configYaml = pulumi.all([args.adminIdentity, args.minioIdentity]).apply(([a, m]) => renderKesConfig(configArgs(a, m)));
+    const env = { [KES_VAULT_ROLE_ID_ENV]: args.roleId, [KES_VAULT_SECRET_ID_ENV]: pulumi.secret(args.secretId) };
+    const serviceName = `${name}-kes`;
+
+    switch (args.target) {
+      case 'docker': {
+        const dockerFiles: Record<string, pulumi.Input<string>> = { [configFile]: this.configYaml };
+        for (const [k, v] of Object.entries(files)) dockerFiles[`${dir}/${k}`] = v;
+        const { containers } = declareDockerKes(this, name, { replicas, image: args.image, network: args.docker!.network, serviceName, files: dockerFiles, env, configFile });
+        this.endpoints = kesContainerNames(name, replicas).map((c) => `https://${c}:${KES_PORT}`);
+        this.ready = containers;
+        break;
+      }
+      case 'kubernetes': {
+        const ns = args.kubernetes!.namespace;
+        if (args.image === undefined) throw new pulumi.ResourceError('KesServer: invalid [image]: the kubernetes target needs a pushed image', this);
+        const { deployment, service } = declareKubernetesKes(this, name, { serviceName, namespace: ns, replicas, image: args.image, configYaml: this.configYaml, files, env });
+        this.endpoints = [`https://${serviceName}.${ns}.svc.${args.kubernetes!.clusterDomain ?? 'cluster.local'}:${KES_PORT}`];
+        this.ready = [deployment, service];
+        break;
+      }
+      case 'linux': {
+        const l = args.linux!;
+        const unit = renderKesUnit({
+          user: 'kes',
+          group: 'kes',
+          environmentFile: '/etc/default/kes',
+          readWritePaths: [],
+          nodeBinary: l.nodeBinary ?? '/usr/bin/node',
+          serverEntry: l.serverEntry ?? '/opt/kes-server/src/cli/main.ts',
+          configFile,
+        });
+        const envFile = pulumi.secret(pulumi.all(env).apply((e) => renderEnvFile(e)));
+        const installed = declareLinuxInstall(this, `${name}-kes-install`, l.hosts, {
+          user: 'kes',
+          service: 'kes.service',
+          directories: [],
+          files: [
+            { path: configFile, content: this.configYaml, mode: '0640', owner: 'root:kes' },
+            { path: '/etc/default/kes', content: envFile, mode: '0640', owner: 'root:kes' },
+            { path: '/etc/systemd/system/kes.service', content: unit, mode: '0644' },
+            ...Object.entries(files).map(([k, v]) => ({ path: `${dir}/${k}`, content: v, mode: k.endsWith('.key') ? '0640' : '0644', owner: 'root:kes' })),
+          ],
+        });
+        this.renderedFiles = installed.renderedFiles;
+        this.endpoints = l.hosts.map((h) => `https://${h.address}:${KES_PORT}`);
+        this.ready = installed.commands;
+        break;
+      }
+    }
+    this.registerOutputs({ endpoints: this.endpoints, configYaml: this.configYaml, renderedFiles: this.renderedFiles });
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * MinioCluster: MinIO configured for SSE through KES, single- or multi-node, on Docker,
+ * Kubernetes (StatefulSet or Operator Tenant) or Linux hosts (systemd).
+ */
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import { renderMinioEnv, renderEnvFile } from './render/minio-env.ts';
+import type { MinioEnvArgs } from './render/minio-env.ts';
+import { renderMinioUnit } from './render/systemd.ts';
+import { MINIO_K8S_KES_DIR } from './render/kubernetes.ts';
+import { rethrowAsResourceError } from './errors.ts';
+import type { Target } from './kes-server.ts';
+import { declareDockerMinio } from './targets/docker/minio.ts';
+import { declareStatefulSetMinio, declareTenantMinio } from './targets/kubernetes/minio.ts';
+import { declareLinuxInstall } from './targets/linux/install.ts';
+import type { LinuxHost } from './targets/linux/install.ts';
+
+/** The last official community image; still pullable from quay.io (facts §3.4). */
+export const DEFAULT_MINIO_IMAGE = 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z';
+
+/** Arguments of `MinioCluster`. */
+export interface MinioClusterArgs {
+  readonly target: Target;
+  /** Image for Docker/Kubernetes; default `DEFAULT_MINIO_IMAGE`. */
+  readonly image?: string;
+  /** Nodes (Docker, Kubernetes; Linux: one per host); default 1. */
+  readonly nodes?: number;
+  /** Drives per node; default 1. */
+  readonly drivesPerNode?: number;
+  readonly kes: {
+    /** KES URLs (all replicas). */
+    readonly endpoints: readonly string[];
+    readonly caCertPem: pulumi.Input<string>;
+    /** `MINIO_KMS_KES_KEY_NAME`. */
+    readonly defaultKeyName: string;
+    /** Exactly one: an API key, or a client certificate and key. */
+    readonly apiKey?: pulumi.Input<string>;
+    readonly clientCertPem?: pulumi.Input<string>;
+    readonly clientKeyPem?: pulumi.Input<string>;
+  };
+  /** Root user; default `minio-root`. */
+  readonly rootUser?: string;
+  /** Root password; default: generated (24 characters). */
+  readonly rootPassword?: pulumi.Input<string>;
+  readonly docker?: { readonly network: pulumi.Input<string>; readonly hostPort?: number };
+  readonly kubernetes?: { readonly namespace: string; readonly storageSize?: string; readonly storageClassName?: string; readonly mode?: 'statefulset' | 'tenant' };
+  readonly linux?: { readonly hosts: readonly LinuxHost[]; readonly minioBinary?: string; readonly dataRoot?: string };
+}
+
+/** `MINIO_VOLUMES` for explicit Linux hosts: every drive listed, so all form one server pool. */
+export function linuxVolumes(hosts: readonly string[], drivesPerNode: number, dataRoot: string): string {
+  if (hosts.length === 1) return drivesPerNode === 1 ? dataRoot : `${dataRoot}{1...${drivesPerNode}}`;
+  const drives = drivesPerNode === 1 ? [dataRoot] : Array.from({ length: drivesPerNode }, (_, d) => `${dataRoot}${d + 1}`);
+  return hosts.flatMap((h) => drives.map((d) => `http://${h}:9000${d}`)).join(' ');
+}
+
+/** A MinIO deployment. */
+export class MinioCluster extends pulumi.ComponentResource {
+  /** `host:port` of the S3 API for the `@pulumi/minio` provider. */
+  public readonly endpoint: string;
+  public readonly rootUser: string;
+  public readonly rootPassword: pulumi.Output<string>;
+  /** Resources that signal MinIO is up (depend on them before talking S3). */
+  public readonly ready: pulumi.Resource[];
+  /** Linux target: installed files by path (secret). */
+  public readonly renderedFiles?: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: MinioClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('minio-sse-kes:index:MinioCluster', name, args, opts);
+    const nodes = args.target === 'linux' ? (args.linux?.hosts.length ?? 0) : (args.nodes ?? 1);
+    const drives = args.drivesPerNode ?? 1;
+    const rootUser = args.rootUser ?? 'minio-root';
+    const useApiKey = args.kes.apiKey !== undefined;
+    const dir = args.target === 'kubernetes' ? MINIO_K8S_KES_DIR : '/etc/minio/kes';
+    const base = (apiKey: string | undefined, rootPassword: string, endpoints: readonly string[]): MinioEnvArgs => ({
+      kesEndpoints: endpoints,
+      defaultKeyName: args.kes.defaultKeyName,
+      apiKey,
+      clientCertFile: args.kes.clientCertPem !== undefined ? `${dir}/client.crt` : undefined,
+      clientKeyFile: args.kes.clientKeyPem !== undefined ? `${dir}/client.key` : undefined,
+      kesCaPath: `${dir}/ca.crt`,
+      rootUser,
+      rootPassword,
+      volumes: '/data',
+    });
+    let envKeys: string[] = [];
+    try {
+      if (args.target === 'docker' && !args.docker) throw new Error('invalid [docker]: required for the docker target');
+      if (args.target === 'kubernetes' && !args.kubernetes?.namespace) throw new Error('invalid [kubernetes.namespace]: required for the kubernetes target');
+      if (args.target === 'linux' && nodes === 0) throw new Error('invalid [linux.hosts]: at least one host');
+      if (!Number.isInteger(nodes) || nodes < 1 || nodes > 32) throw new Error('invalid [nodes]: must be 1..32');
+      envKeys = Object.keys(renderMinioEnv(base(useApiKey ? 'kes:v1:placeholder' : undefined, 'placeholder-password', args.kes.endpoints))).filter((k) => k !== 'MINIO_VOLUMES');
+      if (nodes > 1 && nodes * drives < 4) throw new Error('invalid [drivesPerNode]: a distributed deployment needs at least 4 drives in total');
+    } catch (e) {
+      rethrowAsResourceError('MinioCluster', e, this);
+    }
+    this.rootUser = rootUser;
+    this.rootPassword = pulumi.secret(
+      args.rootPassword ?? new random.RandomPassword(`${name}-root-password`, { length: 24, special: false }, { parent: this }).result,
+    );
+    const env = pulumi.secret(
+      pulumi.all([args.kes.apiKey, this.rootPassword]).apply(([k, p]) => renderMinioEnv(base(k, p, args.kes.endpoints))),
+    );
+    const files: Record<string, pulumi.Input<string>> = { 'ca.crt': args.kes.caCertPem };
+    if (!useApiKey && args.kes.clientCertPem && args.kes.clientKeyPem) {
+      files['client.crt'] = args.kes.clientCertPem;
+      files['client.key'] = pulumi.secret(args.kes.clientKeyPem);
+    }
+    const image = args.image ?? DEFAULT_MINIO_IMAGE;
+
+    switch (args.target) {
+      case 'docker': {
+        const d = args.docker!;
+        const pathFiles = Object.fromEntries(Object.entries(files).map(([k, v]) => [`${dir}/${k}`, v]));
+        const out = declareDockerMinio(this, `${name}-minio`, { image, nodes, drivesPerNode: drives, network: d.network, hostPort: d.hostPort ?? 9000, env, files: pathFiles });
+        this.endpoint = out.endpoint;
+        this.ready = out.containers;
+        break;
+      }
+      case 'kubernetes': {
+        const k = args.kubernetes!;
+        const envRecord = Object.fromEntries(envKeys.map((key) => [key, pulumi.secret(env.apply((e) => e[key]))]));
+        const common = { image, namespace: k.namespace, nodes, drivesPerNode: drives, storageSize: k.storageSize ?? '10Gi', storageClassName: k.storageClassName, env: envRecord, files };
+        const out =
+          (k.mode ?? 'statefulset') === 'tenant'
+            ? declareTenantMinio(this, `${name}-minio`, { ...common, kesEndpoints: [...args.kes.endpoints], defaultKeyName: args.kes.defaultKeyName })
+            : declareStatefulSetMinio(this, `${name}-minio`, common);
+        this.endpoint = out.endpoint;
+        this.ready = out.ready;
+        break;
+      }
+      case 'linux': {
+        const l = args.linux!;
+        const dataRoot = l.dataRoot ?? '/srv/minio/data';
+        const volumes = linuxVolumes(l.hosts.map((h) => h.address), drives, dataRoot);
+        const envFile = env.apply((e) => renderEnvFile({ ...e, MINIO_VOLUMES: volumes, MINIO_OPTS: '--console-address :9001' }));
+        const driveDirs = drives === 1 ? [dataRoot] : Array.from({ length: drives }, (_, i) => `${dataRoot}${i + 1}`);
+        const unit = renderMinioUnit({ user: 'minio-user', group: 'minio-user', environmentFile: '/etc/default/minio', readWritePaths: driveDirs, minioBinary: l.minioBinary ?? '/usr/local/bin/minio' });
+        const installed = declareLinuxInstall(this, `${name}-minio-install`, l.hosts, {
+          user: 'minio-user',
+          service: 'minio.service',
+          directories: driveDirs,
+          files: [
+            { path: '/etc/default/minio', content: envFile, mode: '0640', owner: 'root:minio-user' },
+            { path: '/etc/systemd/system/minio.service', content: unit, mode: '0644' },
+            ...Object.entries(files).map(([f, v]) => ({ path: `${dir}/${f}`, content: v, mode: f.endsWith('.key') ? '0640' : '0644', owner: 'root:minio-user' })),
+          ],
+        });
+        this.renderedFiles = installed.renderedFiles;
+        this.endpoint = `${l.hosts[0].address}:9000`;
+        this.ready = installed.commands;
+        break;
+      }
+      default:
+        throw new pulumi.ResourceError('MinioCluster: invalid [target]', this);
+    }
+    this.registerOutputs({ endpoint: this.endpoint, rootUser: this.rootUser, rootPassword: this.rootPassword, renderedFiles: this.renderedFiles });
+  }
+}

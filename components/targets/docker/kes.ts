@@ -1,0 +1,65 @@
+/** KES replicas as Docker containers on one network, built from the repository's `kes-server/`. */
+import * as pulumi from '@pulumi/pulumi';
+import * as docker from '@pulumi/docker';
+import { fileURLToPath } from 'node:url';
+
+/** Directory of the KES server sources (the image build context). */
+export const kesServerContext = fileURLToPath(new URL('../../../kes-server/', import.meta.url));
+
+/** Container names of the replicas; also the certificate SANs. */
+export function kesContainerNames(name: string, replicas: number): string[] {
+  return Array.from({ length: replicas }, (_, i) => `${name}-kes-${i}`);
+}
+
+/** Declares the image (unless given) and one container per replica. */
+export function declareDockerKes(
+  parent: pulumi.Resource,
+  name: string,
+  a: {
+    readonly replicas: number;
+    readonly image?: pulumi.Input<string>;
+    readonly network: pulumi.Input<string>;
+    readonly serviceName: string;
+    readonly files: Record<string, pulumi.Input<string>>;
+    readonly env: Record<string, pulumi.Input<string>>;
+    readonly configFile: string;
+  },
+): { containers: docker.Container[]; image: pulumi.Output<string> } {
+  let image: pulumi.Output<string>;
+  if (a.image !== undefined) image = pulumi.output(a.image);
+  else {
+    const built = new docker.Image(
+      `${name}-image`,
+      { imageName: 'minio-sse-kes/kes-server:local', build: { context: kesServerContext, dockerfile: `${kesServerContext}Dockerfile` }, skipPush: true },
+      { parent },
+    );
+    image = built.imageName;
+  }
+  const envs = pulumi.secret(
+    pulumi.all(Object.keys(a.env).sort().map((k) => pulumi.interpolate`${k}=${a.env[k]}`)),
+  );
+  const uploads = Object.keys(a.files)
+    .sort()
+    .map((file) => ({ file, content: a.files[file] }));
+  const containers = kesContainerNames(name, a.replicas).map(
+    (cname) =>
+      new docker.Container(
+        cname,
+        {
+          name: cname,
+          hostname: cname,
+          image,
+          command: ['server', '--config', a.configFile],
+          envs,
+          uploads,
+          networksAdvanced: [{ name: a.network, aliases: [a.serviceName] }],
+          restart: 'unless-stopped',
+          readOnly: true,
+          capabilities: { drops: ['ALL'] },
+          ports: [],
+        },
+        { parent },
+      ),
+  );
+  return { containers, image };
+}
