@@ -1,0 +1,174 @@
+/**
+ * The `kes-server` binary as a subprocess: dev mode used by the real kes CLI, a config file with
+ * an fs key store, SIGHUP reload, several workers on one port, argument errors, `identity of`.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { peerPath } from '../../../test/support/peers.ts';
+import { call } from '../support/client.ts';
+import { makePki } from '../support/pki.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+function exec(bin: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(bin, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** Starts `kes-server` and waits until its banner names the endpoint. */
+async function startBinary(t: TestContext, args: string[]): Promise<{ child: ChildProcess; banner: string; endpoint: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kes-server did not start; stderr: ${err}`)), 20_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /Endpoint:\s+(\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kes-server exited with ${code}; stderr: ${err}`));
+    });
+  });
+  await new Promise((r) => setTimeout(r, 100)); // rest of the banner
+  return { child, banner: out, endpoint, stderr: () => err };
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+}
+
+test('--dev: the printed API key is the admin; the kes CLI works against it; SIGTERM exits 0', async (t) => {
+  const { child, banner, endpoint } = await startBinary(t, ['server', '--dev', '--addr', '127.0.0.1:0']);
+  const apiKey = /API Key:\s+(kes:v1:\S+)/.exec(banner)?.[1];
+  const admin = /Admin:\s+([0-9a-f]{64})/.exec(banner)?.[1];
+  assert.ok(apiKey !== undefined && admin !== undefined, 'banner names API key and admin');
+  assert.match(endpoint, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const env = { KES_SERVER: endpoint, KES_API_KEY: apiKey };
+  assert.equal((await exec(peerPath('kes'), ['identity', 'of', apiKey], env)).stdout.trim(), admin);
+  assert.equal((await exec(peerPath('kes'), ['key', 'create', '-k', 'dev-key'], env)).code, 0);
+  const ls = await exec(peerPath('kes'), ['key', 'ls', '-k', '--json'], env);
+  assert.deepEqual(JSON.parse(ls.stdout.split('\n')[0]), ['dev-key']);
+  child.kill('SIGTERM');
+  assert.equal(await exited(child), 0);
+});
+
+test('argument errors and identity of', async (t) => {
+  const both = await exec(process.execPath, [MAIN, 'server', '--dev', '--config', 'x.yml']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /'--config' cannot be used with '--dev'/);
+  const none = await exec(process.execPath, [MAIN, 'server']);
+  assert.equal(none.code, 2);
+  const help = await exec(process.execPath, [MAIN, '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /kes-server server --config FILE/);
+  const pki = makePki();
+  const api = pki.apiKeyClient();
+  assert.equal((await exec(process.execPath, [MAIN, 'identity', 'of', api.apiKey.toString()])).stdout, api.identity + '\n');
+  const dir = await mkdtemp(join(tmpdir(), 'kes-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const member = pki.issueClient('member', 'rsa-2048');
+  await writeFile(join(dir, 'c.crt'), member.cert);
+  assert.equal((await exec(process.execPath, [MAIN, 'identity', 'of', join(dir, 'c.crt')])).stdout, member.identity + '\n');
+  // The upstream CLI computes the same identity from the same file.
+  assert.equal((await exec(peerPath('kes'), ['identity', 'of', join(dir, 'c.crt')])).stdout.trim(), member.identity);
+});
+
+async function writeConfig(dir: string, pki: ReturnType<typeof makePki>, admin: string, member: string, allow: string): Promise<string> {
+  await writeFile(join(dir, 'server.key'), pki.server.key);
+  await writeFile(join(dir, 'server.crt'), pki.server.cert);
+  const path = join(dir, 'config.yml');
+  await writeFile(
+    path,
+    [
+      'address: 127.0.0.1:0',
+      'admin:',
+      `  identity: ${admin}`,
+      'tls:',
+      `  key: ${join(dir, 'server.key')}`,
+      `  cert: ${join(dir, 'server.crt')}`,
+      'policy:',
+      '  app:',
+      `    allow: ["${allow}"]`,
+      `    identities: ["${member}"]`,
+      'keys:',
+      '  - name: startup-key',
+      'keystore:',
+      '  fs:',
+      `    path: ${join(dir, 'keys')}`,
+      '',
+    ].join('\n'),
+  );
+  return path;
+}
+
+test('--config with an fs key store: startup keys, SIGHUP reload swaps policies, bad reload keeps the old state', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const member = pki.issueClient('member');
+  const dir = await mkdtemp(join(tmpdir(), 'kes-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const config = await writeConfig(dir, pki, admin.identity, member.identity, '/v1/key/describe/*');
+  const { child, endpoint, stderr } = await startBinary(t, ['server', '--config', config, '--workers', '1']);
+  const port = Number(new URL(endpoint).port);
+  const get = (client: typeof admin, path: string) => call({ port, ca: pki.caCert, client, path });
+  assert.equal((await get(member, '/v1/key/describe/startup-key')).status, 200);
+  assert.equal((await get(member, '/v1/key/list/')).status, 403);
+
+  await writeConfig(dir, pki, admin.identity, member.identity, '/v1/key/list/*');
+  child.kill('SIGHUP');
+  let status = 0;
+  for (let i = 0; i < 100 && status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    status = (await get(member, '/v1/key/list/')).status;
+  }
+  assert.equal(status, 200);
+  assert.equal((await get(member, '/v1/key/describe/startup-key')).status, 403);
+
+  await writeFile(config, 'admin: [broken');
+  child.kill('SIGHUP');
+  for (let i = 0; i < 100 && !stderr().includes('failed to reload'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(stderr(), /failed to reload configuration: kesconf/);
+  assert.equal((await get(member, '/v1/key/list/')).status, 200);
+  child.kill('SIGINT');
+  assert.equal(await exited(child), 0);
+});
+
+test('--workers 2: both workers serve one port and share the fs key store', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const dir = await mkdtemp(join(tmpdir(), 'kes-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const config = await writeConfig(dir, pki, admin.identity, pki.issueClient('m').identity, '/v1/status');
+  const { child, banner, endpoint } = await startBinary(t, ['server', '--config', config, '--workers', '2']);
+  assert.match(banner, /Workers:\s+2/);
+  const port = Number(new URL(endpoint).port);
+  // Fresh connections are spread over the workers; every one sees every key.
+  for (let i = 0; i < 6; i++) {
+    const name = `k${i}`;
+    assert.equal((await call({ port, ca: pki.caCert, client: admin, method: 'POST', path: `/v1/key/create/${name}` })).status, 200);
+    const list = await call({ port, ca: pki.caCert, client: admin, path: '/v1/key/list/', http2: i % 2 === 0 });
+    assert.ok(JSON.parse(list.text).names.includes(name));
+  }
+  const metrics = await call({ port, ca: pki.caCert, client: admin, path: '/v1/metrics' });
+  assert.match(metrics.text, /^kes_system_num_threads 2$/m);
+  child.kill('SIGTERM');
+  assert.equal(await exited(child), 0);
+});
