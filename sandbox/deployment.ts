@@ -145,7 +145,10 @@ export interface DeploymentOptions {
   readonly cache?: { readonly anyMs?: number; readonly unusedMs?: number; readonly offlineMs?: number };
   /** Start MinIO and wait for it (default true); false leaves `minio.launch()` to the caller. */
   readonly startMinio?: boolean;
-  /** `ts` (default): this repository's KES server; `upstream`: the pinned minio/kes binary. */
+  /**
+   * `ts`: this repository's KES server; `upstream`: the pinned minio/kes binary. Default `ts`,
+   * unless `KES_E2E_IMPLEMENTATION=upstream` is set to cross-check the suite against upstream.
+   */
   readonly kesImplementation?: 'ts' | 'upstream';
 }
 
@@ -206,7 +209,7 @@ export class Deployment {
           logDir: dir,
           ca: pki.caPem,
           env: { [KES_VAULT_ROLE_ID_ENV]: options.credentials.roleId, [KES_VAULT_SECRET_ID_ENV]: options.credentials.secretId },
-          implementation: options.kesImplementation,
+          implementation: options.kesImplementation ?? (process.env.KES_E2E_IMPLEMENTATION === 'upstream' ? 'upstream' : 'ts'),
         });
         kes.push(replica);
         await replica.start();

@@ -1,0 +1,112 @@
+/**
+ * An OpenBao server that survives a restart, for the durability tests: integrated (raft) storage
+ * in a folder, initialised and unsealed through the HTTP API (`sys/init`, `sys/unseal`). A dev
+ * server keeps everything in memory, so restarting it would lose the keys KES stored; stopping
+ * this one and starting it again on the same port is a real outage and a real recovery. (OpenBao
+ * 2.x has no `file` storage; raft with one node is its persistent single-server storage.)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { baoRequest } from '../support/openbao.ts';
+import type { BaoResponse } from '../support/openbao.ts';
+import { peerPath } from '../support/peers.ts';
+import { ManagedProcess, baseEnv, freePort, waitUntil } from '../../sandbox/process.ts';
+
+export class RaftOpenBao {
+  readonly address: string;
+  readonly dir: string;
+  #rootToken = '';
+  #unsealKey = '';
+  #process: ManagedProcess | undefined;
+  #starts = 0;
+  readonly #configFile: string;
+
+  private constructor(dir: string, port: number, clusterPort: number) {
+    this.dir = dir;
+    this.address = `http://127.0.0.1:${port}`;
+    mkdirSync(join(dir, 'raft'), { recursive: true });
+    this.#configFile = join(dir, 'openbao.hcl');
+    writeFileSync(
+      this.#configFile,
+      [
+        `storage "raft" {\n  path = "${join(dir, 'raft')}"\n  node_id = "node1"\n}`,
+        `listener "tcp" {\n  address = "127.0.0.1:${port}"\n  cluster_address = "127.0.0.1:${clusterPort}"\n  tls_disable = true\n}`,
+        `api_addr = "http://127.0.0.1:${port}"`,
+        `cluster_addr = "https://127.0.0.1:${clusterPort}"`,
+        'ui = false',
+        '',
+      ].join('\n'),
+    );
+  }
+
+  /** Starts a fresh server in `dir`, initialises it (one unseal key) and unseals it. */
+  static async start(dir: string): Promise<RaftOpenBao> {
+    const bao = new RaftOpenBao(dir, await freePort(), await freePort());
+    bao.#launch();
+    try {
+      await waitUntil(bao.#proc(), 'listening', async () => (await bao.request('GET', 'sys/health', undefined, { token: null })).status > 0, 30_000);
+      const init = await bao.requestOk('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 }, { token: null });
+      bao.#rootToken = String(init.body.root_token);
+      bao.#unsealKey = String(init.body.keys[0]);
+      await bao.#unseal();
+    } catch (error) {
+      await bao.stop();
+      throw error;
+    }
+    return bao;
+  }
+
+  get running(): boolean {
+    return this.#process?.running ?? false;
+  }
+
+  /** Starts the stopped server again on the same port and storage, and unseals it. */
+  async startAgain(): Promise<void> {
+    if (this.running) throw new Error('openbao is already running');
+    this.#launch();
+    await waitUntil(this.#proc(), 'listening', async () => (await this.request('GET', 'sys/health', undefined, { token: null })).status > 0, 30_000);
+    await this.#unseal();
+  }
+
+  async stop(): Promise<void> {
+    await this.#process?.stop(5_000);
+  }
+
+  request(method: string, path: string, body?: unknown, opts: { token?: string | null } = {}): Promise<BaoResponse> {
+    return baoRequest(this.address, '', method, path, body, { token: opts.token === undefined ? this.#rootToken : opts.token, namespace: '' });
+  }
+
+  async requestOk(method: string, path: string, body?: unknown, opts: { token?: string | null } = {}): Promise<BaoResponse> {
+    const res = await this.request(method, path, body, opts);
+    if (res.status < 200 || res.status > 299) {
+      const errors = Array.isArray(res.body?.errors) ? `: ${res.body.errors.join('; ')}` : '';
+      throw new Error(`openbao: ${method} ${path} answered ${res.status}${errors}`);
+    }
+    return res;
+  }
+
+  logTail(lines = 30): string {
+    return this.#process === undefined ? '(not started)' : this.#process.tail(lines);
+  }
+
+  async #unseal(): Promise<void> {
+    await this.requestOk('PUT', 'sys/unseal', { key: this.#unsealKey }, { token: null });
+    // Unsealed raft elects itself leader a moment later; 200 = initialised, unsealed, active.
+    await waitUntil(this.#proc(), 'active', async () => (await this.request('GET', 'sys/health', undefined, { token: null })).status === 200, 30_000);
+  }
+
+  #launch(): void {
+    this.#process = new ManagedProcess({
+      name: 'openbao',
+      command: peerPath('bao'),
+      args: ['server', `-config=${this.#configFile}`],
+      env: baseEnv({ HOME: this.dir }),
+      logFile: join(this.dir, `openbao.${this.#starts++}.log`),
+    });
+  }
+
+  #proc(): ManagedProcess {
+    if (this.#process === undefined) throw new Error('openbao was never started');
+    return this.#process;
+  }
+}
