@@ -117,3 +117,28 @@ export async function secret(o: pulumi.Output<unknown> | undefined): Promise<boo
 export async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 }
+
+// How the mock monitor hands a secret input to `newResource`: `{ [SIG]: SECRET_SIG, value }`.
+const SIG = '4dabf18193072939515e22adb298388d';
+const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
+
+/** Whether a recorded input value was a secret. */
+export function isSecretInput(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && (v as Record<string, unknown>)[SIG] === SECRET_SIG;
+}
+
+/** A recorded input value with every secret wrapper removed (recursively). */
+export function plain(v: unknown): any {
+  if (isSecretInput(v)) return plain((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map(plain);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+/** Whether a recorded input value is, or contains, a secret. */
+export function containsSecret(v: unknown): boolean {
+  if (isSecretInput(v)) return true;
+  if (Array.isArray(v)) return v.some(containsSecret);
+  if (typeof v === 'object' && v !== null) return Object.values(v).some(containsSecret);
+  return false;
+}
