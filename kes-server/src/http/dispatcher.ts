@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
+import { constants, type Http2ServerRequest } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { ApiError, ErrInvalidPath, errMethodNotAllowed, InternalFailure, isApiError } from './errors.ts';
 import { peerIdentity } from './peer.ts';
@@ -89,6 +89,12 @@ function readBody(req: HttpRequest, max: number): Promise<Uint8Array | undefined
   });
 }
 
+/** Ends an exchange without an answer: the HTTP/2 stream is reset, an HTTP/1 connection closed. */
+function tearDown(req: HttpRequest): void {
+  if ('stream' in req && req.stream) req.stream.close(constants.NGHTTP2_CANCEL);
+  else req.socket.destroy();
+}
+
 export function requestId(): string {
   return randomBytes(8).toString('hex');
 }
@@ -96,7 +102,9 @@ export function requestId(): string {
 /** Returns the request listener of the server; `state()` is read once per request. */
 export function createDispatcher(state: () => ServerState): (req: HttpRequest, res: HttpResponse) => void {
   return (req, res) => {
-    void serve(state(), req, res);
+    serve(state(), req, res).catch(() => {
+      // Only reachable when writing to an exchange that is already gone (timeout, disconnect).
+    });
   };
 }
 
@@ -131,7 +139,7 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
   if (route.timeoutMs > 0) {
     // A write deadline, not a 503: an unfinished response is torn down (§1.4).
     timer = setTimeout(() => {
-      if (!res.writableEnded) req.destroy();
+      if (!res.writableEnded) tearDown(req);
     }, route.timeoutMs);
     timer.unref();
     res.once('close', () => clearTimeout(timer));
@@ -170,7 +178,7 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
     }
     const ctx: RequestContext = { requestId: id, method, path, resource, body, identity, ip, headers: req.headers, startedAt, signal: abort.signal, res };
     const reply = await route.handler(ctx, state);
-    if (!res.writableEnded && !res.headersSent) writeReply(res, reply);
+    if (!abort.signal.aborted && !res.writableEnded && !res.headersSent) writeReply(res, reply);
     done?.(200);
   } catch (err) {
     let apiErr: ApiError;
@@ -187,6 +195,7 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
       ]);
     }
     done?.(apiErr.status);
+    if (abort.signal.aborted) return;
     if (!res.headersSent && !res.writableEnded) writeError(res, apiErr);
     else if (!res.writableEnded) res.end();
   }

@@ -106,3 +106,25 @@ test('unexpected key-store failures answer the fixed vague message and log the c
   assert.ok(logged.some((l) => l.includes('list exploded')));
   assert.ok(!gen.text.includes('fire') && !list.text.includes('exploded'));
 });
+
+test('a route timeout tears the response down instead of answering late', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  class SlowStore extends MemKeyStore {
+    override async list(prefix: string, n: number) {
+      await new Promise((r) => setTimeout(r, 300));
+      return super.list(prefix, n);
+    }
+  }
+  const s = await startKes(t, pki, {
+    admin: admin.identity,
+    store: new SlowStore(),
+    api: new Map([['/v1/key/list/', { skipAuth: false, timeoutMs: 50 }]]),
+  });
+  for (const http2 of [false, true]) {
+    await assert.rejects(call({ port: s.port, ca: pki.caCert, client: admin, path: '/v1/key/list/', http2, timeoutMs: 5000 }));
+  }
+  const apis = JSON.parse((await call({ port: s.port, ca: pki.caCert, client: admin, path: '/v1/api' })).text) as Array<{ path: string; timeout: number }>;
+  assert.equal(apis.find((a) => a.path === '/v1/key/list/')?.timeout, 0);
+  assert.equal((await call({ port: s.port, ca: pki.caCert, client: admin, path: '/v1/key/describe/x' })).status, 404);
+});
