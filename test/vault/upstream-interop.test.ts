@@ -91,21 +91,30 @@ for (const version of ['v1', 'v2'] as const) {
     let kes: KesProcess;
     let store: VaultKeyStore;
 
-    /** Runs the upstream CLI against the upstream server; returns stdout. */
+    /** Runs the upstream CLI against the upstream server (or `server`); returns stdout. */
     async function cli(...args: string[]): Promise<string> {
+      return cliAt(kes, ...args);
+    }
+    async function cliAt(server: KesProcess, ...args: string[]): Promise<string> {
       const { stdout } = await run(peerPath('kes'), args, {
-        env: { PATH: process.env.PATH ?? '', HOME: dir, KES_SERVER: kes.url, KES_API_KEY: apiKey.toString() },
+        env: { PATH: process.env.PATH ?? '', HOME: dir, KES_SERVER: server.url, KES_API_KEY: apiKey.toString() },
         timeout: 20_000,
       });
       return stdout;
     }
 
+    let roleId = '';
+    let secretId = '';
+    let files = { cert: '', key: '' };
+
     before(async () => {
       const engine = `interop${version}`;
       const p = await provisionKes(bao, { layout: { engine, version, prefix: 'kes/keys' }, name: `kes-${engine}` });
       options = p.options;
+      roleId = p.roleId;
+      secretId = p.secretId;
       const port = await freePort();
-      const files = { cert: join(dir, `${version}.crt`), key: join(dir, `${version}.key`) };
+      files = { cert: join(dir, `${version}.crt`), key: join(dir, `${version}.key`) };
       await writeFile(files.cert, serverCert);
       await writeFile(files.key, serverKey, { mode: 0o600 });
       const configFile = join(dir, `kes-${version}.yml`);
@@ -169,6 +178,39 @@ for (const version of ['v1', 'v2'] as const) {
       await assert.rejects(cli('key', 'create', '-k', 'made-here'), /already exists/);
       const names = (await store.list('made-', 0)).names;
       assert.deepEqual(names, ['made-here', 'made-upstream']);
+    });
+
+    test('the TypeScript kes-server on the same OpenBao: data keys cross between the two servers', async (t) => {
+      const port = await freePort();
+      const configFile = join(dir, `kes-ts-${version}.yml`);
+      await writeFile(configFile, upstreamConfig(port, options, files));
+      const client = clientCertificateOfApiKey(apiKey);
+      const ts = await KesProcess.start({
+        configFile,
+        port,
+        logDir: dir,
+        ca: serverCert,
+        implementation: 'ts',
+        name: `ts-kes-${version}`,
+        env: { KES_TEST_APPROLE_ID: roleId, KES_TEST_APPROLE_SECRET: secretId },
+        clientCert: client.cert,
+        clientKey: client.key,
+      });
+      t.after(() => ts.stop());
+      const context = Buffer.from('bucket/object').toString('base64');
+      // created by the TypeScript server, data key from upstream, decrypted by the TypeScript server
+      await cliAt(ts, 'key', 'create', '-k', 'made-by-ts');
+      const dek1 = JSON.parse(await cliAt(kes, 'key', 'dek', '-k', 'made-by-ts', context));
+      const out1 = JSON.parse(await cliAt(ts, 'key', 'decrypt', '-k', 'made-by-ts', dek1.ciphertext, context));
+      assert.equal(out1.plaintext, dek1.plaintext);
+      // created by upstream, data key from the TypeScript server, decrypted by upstream
+      await cliAt(kes, 'key', 'create', '-k', 'made-by-upstream');
+      const dek2 = JSON.parse(await cliAt(ts, 'key', 'dek', '-k', 'made-by-upstream', context));
+      const out2 = JSON.parse(await cliAt(kes, 'key', 'decrypt', '-k', 'made-by-upstream', dek2.ciphertext, context));
+      assert.equal(out2.plaintext, dek2.plaintext);
+      assert.equal(Buffer.from(out2.plaintext, 'base64').length, 32);
+      // a key created on one server exists for the other
+      await assert.rejects(cliAt(ts, 'key', 'create', '-k', 'made-by-upstream'), /already exists/);
     });
   });
 }
