@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { parse } from 'yaml';
+import { readStackConfig, StackConfigError, PROJECT } from '../../stacks/config.ts';
+import { validateMinioSseKesArgs } from '../../components/stack.ts';
+
+const dir = new URL('../../stacks/', import.meta.url);
+
+/** A getter over a stack file, as `pulumi.Config.get` would see it (structured values as JSON). */
+function getterOf(file: string): (key: string) => string | undefined {
+  const doc = parse(readFileSync(new URL(file, dir), 'utf8')) as { config: Record<string, unknown> };
+  return (key) => {
+    const v = doc.config[`${PROJECT}:${key}`];
+    if (v === undefined) return undefined;
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  };
+}
+
+const stacks = readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).sort();
+
+test('all four stack files exist', () => {
+  assert.deepEqual(stacks, ['Pulumi.ci.yaml', 'Pulumi.container.yaml', 'Pulumi.kubernetes.yaml', 'Pulumi.linux.yaml']);
+});
+
+for (const file of stacks) {
+  test(`${file} passes the program's config validation and the component's`, () => {
+    const args = readStackConfig(getterOf(file), { VAULT_TOKEN: 'token-from-env' });
+    validateMinioSseKesArgs(args);
+    const doc = parse(readFileSync(new URL(file, dir), 'utf8')) as { config: Record<string, unknown> };
+    assert.equal(args.target, doc.config[`${PROJECT}:target`]);
+    for (const key of Object.keys(doc.config)) assert.ok(key.startsWith(`${PROJECT}:`), key);
+    const text = readFileSync(new URL(file, dir), 'utf8');
+    assert.match(text, /^# /m, 'the stack file is documented with comments');
+  });
+}
+
+test('the CI stack uses an ephemeral OpenBao and one replica each', () => {
+  const args = readStackConfig(getterOf('Pulumi.ci.yaml'));
+  assert.deepEqual(args.vault, { mode: 'ephemeral', hostPort: 18200 });
+  assert.equal(args.kesReplicas, 1);
+  assert.deepEqual(args.buckets, [{ name: 'ci-bucket', key: 'ci-bucket-key' }]);
+});
+
+const errors: Array<{ name: string; config: Record<string, string>; key: string }> = [
+  { name: 'missing target', config: {}, key: 'target' },
+  { name: 'unknown target', config: { target: 'mainframe' }, key: 'target' },
+  { name: 'missing Vault token', config: { target: 'docker', vaultAddress: 'https://v:8200' }, key: 'vaultToken' },
+  { name: 'ephemeral on kubernetes', config: { target: 'kubernetes', vaultMode: 'ephemeral' }, key: 'vaultMode' },
+  { name: 'bad replicas', config: { target: 'docker', vaultMode: 'ephemeral', kesReplicas: 'two' }, key: 'kesReplicas' },
+  { name: 'bucket with unknown key', config: { target: 'docker', vaultMode: 'ephemeral', buckets: '[{"name":"b","key":"nope"}]' }, key: 'buckets' },
+  { name: 'kubernetes without namespace', config: { target: 'kubernetes', vaultAddress: 'https://v:8200', vaultToken: 't' }, key: 'namespace' },
+  { name: 'linux without hosts', config: { target: 'linux', vaultAddress: 'https://v:8200', vaultToken: 't' }, key: 'kesHosts' },
+  { name: 'two nodes one drive', config: { target: 'docker', vaultMode: 'ephemeral', minioNodes: '2' }, key: 'minioDrivesPerNode' },
+];
+for (const c of errors) {
+  test(`a wrong configuration fails naming the key: ${c.name}`, () => {
+    assert.throws(
+      () => readStackConfig((k) => c.config[k]),
+      (e: unknown) => e instanceof StackConfigError && e.key === c.key && e.message.includes(`[${PROJECT}:${c.key}]`),
+    );
+  });
+}
+
+test('a config error never echoes the secret value', () => {
+  try {
+    readStackConfig((k) => ({ target: 'docker', vaultAddress: 'not a url', vaultToken: 'hunter2-token' })[k]);
+    assert.fail('expected an error');
+  } catch (e) {
+    assert.ok(e instanceof StackConfigError && e.key === 'vaultAddress' && !e.message.includes('hunter2'));
+  }
+});
