@@ -5,6 +5,8 @@
  * root token `root`), waits until `GET /v1/sys/health` answers and returns a handle with a small
  * HTTP client for set-up calls. `startOpenBao({ tls: true })` runs `-dev-tls`: OpenBao generates a
  * CA and a server certificate into a temporary folder; `caFile`/`caPem` expose the CA.
+ * `startOpenBao({ tlsListener: { certFile, keyFile, clientCaFile } })` adds a second listener with
+ * your certificate that requires client certificates (mTLS), at `listenerAddress`.
  *
  * Register `stop()` as teardown right after starting:
  *
@@ -16,7 +18,7 @@
  * message. Server output is kept in memory (`output()`) for failure diagnostics only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -33,6 +35,16 @@ export interface OpenBaoOptions {
   readonly startTimeoutMs?: number;
   /** Extra command-line arguments appended to `bao server -dev …`. */
   readonly extraArgs?: readonly string[];
+  /**
+   * A second listener with TLS from the given PEM files (e.g. to test mTLS): set-up calls keep
+   * using the dev listener; `listenerAddress` is the second listener's base URL.
+   */
+  readonly tlsListener?: {
+    readonly certFile: string;
+    readonly keyFile: string;
+    /** CA file for client certificates; with it, OpenBao requires and verifies a client certificate. */
+    readonly clientCaFile?: string;
+  };
 }
 
 export interface RequestOptions {
@@ -56,6 +68,8 @@ export interface OpenBao {
   readonly caFile: string;
   /** CA certificate PEM of a TLS server ("" for plain HTTP). */
   readonly caPem: string;
+  /** Base URL of the extra `tlsListener` ("" when none was asked for). */
+  readonly listenerAddress: string;
   /**
    * Sends `method /v1/<path>` with an optional JSON body. Resolves with status and parsed body
    * whatever the status; rejects only on transport errors.
@@ -119,6 +133,26 @@ export async function startOpenBao(options: OpenBaoOptions = {}): Promise<OpenBa
     '-dev-no-store-token',
   ];
   if (tls) args.push('-dev-tls', `-dev-tls-cert-dir=${dir}`);
+  let listenerAddress = '';
+  if (options.tlsListener) {
+    const l = options.tlsListener;
+    const extraPort = await freePortPair();
+    listenerAddress = `https://127.0.0.1:${extraPort}`;
+    const hcl = [
+      'listener "tcp" {',
+      `  address = "127.0.0.1:${extraPort}"`,
+      `  cluster_address = "127.0.0.1:${extraPort + 1}"`,
+      `  tls_cert_file = ${JSON.stringify(l.certFile)}`,
+      `  tls_key_file = ${JSON.stringify(l.keyFile)}`,
+      ...(l.clientCaFile
+        ? [`  tls_client_ca_file = ${JSON.stringify(l.clientCaFile)}`, '  tls_require_and_verify_client_cert = true']
+        : []),
+      '}',
+      '',
+    ].join('\n');
+    await writeFile(join(dir, 'listener.hcl'), hcl);
+    args.push(`-config=${join(dir, 'listener.hcl')}`);
+  }
   args.push(...(options.extraArgs ?? []));
 
   const child = spawn(bin, args, {
@@ -197,6 +231,7 @@ export async function startOpenBao(options: OpenBaoOptions = {}): Promise<OpenBa
     rootToken,
     caFile: tls ? caFile : '',
     caPem,
+    listenerAddress,
     request,
     async requestOk(method, path, body, opts) {
       const res = await request(method, path, body, opts);

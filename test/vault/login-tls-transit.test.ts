@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import type { VaultOptions } from '../../kes-server/src/keystore/vault/options.t
 import { appRoleRoleParameters, renderKesVaultPolicy } from '../../components/render/vault.ts';
 import { startOpenBao, type OpenBao } from '../support/openbao.ts';
 import { ensureAuth, provisionKes } from './provision.ts';
+import { createCertificate, createKeyPair } from '../../kes-server/src/tls/x509.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -157,6 +158,79 @@ describe('TLS to OpenBao', () => {
     const ca = join(dir, 'nope.pem');
     await assert.rejects(VaultKeyStore.connect({ ...options, tls: { ...options.tls, ca } }), (e: Error) =>
       isKeyStoreError(e, 'FAILED') && e.message.includes(`tls.ca '${ca}'`),
+    );
+  });
+});
+
+describe('mTLS to OpenBao', () => {
+  let mtlsBao: OpenBao;
+  let options: VaultOptions;
+  const files = { ca: '', cert: '', key: '', otherCert: '', otherKey: '' };
+
+  /** A leaf certificate signed by `issuer` (or self-signed), written to `<name>.pem`/`<name>.key`. */
+  async function leaf(name: string, usage: 'serverAuth' | 'clientAuth', issuer?: { cert: string; key: KeyObject }) {
+    const pair = createKeyPair('ecdsa-p256');
+    const cert = createCertificate({
+      commonName: name,
+      publicKey: pair.publicKey,
+      signingKey: issuer?.key ?? pair.privateKey,
+      ...(issuer ? { issuer: new X509Certificate(issuer.cert) } : {}),
+      notAfter: new Date(Date.now() + 86_400_000),
+      ...(usage === 'serverAuth' ? { ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'] } : {}),
+      extKeyUsage: [usage],
+    });
+    await writeFile(join(dir, `${name}.pem`), cert);
+    await writeFile(join(dir, `${name}.key`), pair.privateKeyPem, { mode: 0o600 });
+    return { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
+  }
+
+  before(async () => {
+    const caPair = createKeyPair('ecdsa-p256');
+    const caPem = createCertificate({
+      commonName: 'test vault ca',
+      publicKey: caPair.publicKey,
+      signingKey: caPair.privateKey,
+      notAfter: new Date(Date.now() + 86_400_000),
+      isCA: true,
+    });
+    files.ca = join(dir, 'mtls-ca.pem');
+    await writeFile(files.ca, caPem);
+    const server = await leaf('mtls-server', 'serverAuth', { cert: caPem, key: caPair.privateKey });
+    const client = await leaf('mtls-client', 'clientAuth', { cert: caPem, key: caPair.privateKey });
+    const stranger = await leaf('mtls-stranger', 'clientAuth');
+    Object.assign(files, { cert: client.cert, key: client.key, otherCert: stranger.cert, otherKey: stranger.key });
+    mtlsBao = await startOpenBao({ tlsListener: { certFile: server.cert, keyFile: server.key, clientCaFile: files.ca } });
+    const p = await provisionKes(mtlsBao, { layout: { engine: 'kv', version: 'v2', prefix: 'mtls' } });
+    options = { ...p.options, endpoint: mtlsBao.listenerAddress, tls: { ca: files.ca, cert: files.cert, key: files.key } };
+  });
+  after(() => mtlsBao?.stop());
+
+  test('works with a client certificate issued by the CA OpenBao trusts', async (t) => {
+    assert.match(mtlsBao.listenerAddress, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const store = await VaultKeyStore.connect(options);
+    t.after(() => store.close());
+    await store.create('over-mtls', enc('m'));
+    assert.equal(dec(await store.get('over-mtls')), 'm');
+  });
+
+  test('fails without a client certificate and with an untrusted one', async () => {
+    const cases = [
+      { tls: { ca: files.ca, cert: '', key: '' }, reason: /CERTIFICATE_REQUIRED/ },
+      { tls: { ca: files.ca, cert: files.otherCert, key: files.otherKey }, reason: /UNKNOWN_CA/ },
+    ];
+    for (const { tls, reason } of cases) {
+      await assert.rejects(VaultKeyStore.connect({ ...options, tls }), (e: Error) => {
+        assert.match(e.message, /^vault: failed to log in with AppRole at 'auth\/approle\/login': PUT auth\/approle\/login: TLS handshake failed/);
+        assert.match(e.message, reason);
+        return true;
+      });
+    }
+  });
+
+  test('a client certificate without its key is a configuration error', async () => {
+    await assert.rejects(
+      VaultKeyStore.connect({ ...options, tls: { ...options.tls, key: '' } }),
+      (e) => isKeyStoreError(e, 'FAILED') && /tls\.cert and tls\.key/.test(e.message),
     );
   });
 });

@@ -149,7 +149,7 @@ async function loginAt(
     res = await client.send({ method: 'PUT', path, namespace, body: await body(), idempotent: false });
   } catch (err) {
     const code = isKeyStoreError(err) ? err.code : 'FAILED';
-    throw new KeyStoreError(code, `${prefix}: ${(err as Error).message}`, { cause: err });
+    throw new KeyStoreError(code, `${prefix}: ${(err as Error).message.replace(/^vault: /, '')}`, { cause: err });
   }
   if (res.status !== 200) {
     throw new KeyStoreError(res.status === 503 ? 'UNREACHABLE' : 'FAILED', `${prefix}: ${vaultErrorText(res)}`);

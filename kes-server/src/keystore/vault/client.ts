@@ -196,9 +196,11 @@ function transportError(what: string, err: Error & { code?: string }): KeyStoreE
     return new KeyStoreError('UNREACHABLE', `vault: ${what}: ${err.message}`, { cause: err });
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|ERR_SSL|ERR_TLS/.test(code)) {
+    // OpenSSL's own message for alerts is a long internal trace; the code says it all.
+    const reason = code.startsWith('ERR_SSL') ? code : `${code}: ${err.message}`;
     return new KeyStoreError(
       'FAILED',
-      `vault: ${what}: TLS handshake failed (${code}: ${err.message}); check keystore.vault.tls.ca and the endpoint's certificate`,
+      `vault: ${what}: TLS handshake failed (${reason}); check keystore.vault.tls.ca and, for mTLS, tls.cert/tls.key`,
       { cause: err },
     );
   }
