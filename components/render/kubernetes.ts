@@ -57,7 +57,7 @@ export interface KesK8sArgs<V = string> {
   readonly tlsFiles: Readonly<Record<string, V>>;
   /** Environment variables taken from the Secret (e.g. KES_VAULT_ROLE_ID, KES_VAULT_SECRET_ID). */
   readonly secretEnv: Readonly<Record<string, V>>;
-  /** Run the container as this UID; default 65532. */
+  /** Run the container as this UID; default 1000 (`node` in the kes-server image). */
   readonly runAsUser?: number;
 }
 
@@ -102,7 +102,7 @@ export function kesKubernetesObjects<V = string>(a: KesK8sArgs<V>): {
         metadata: { labels, annotations: { 'minio-sse-kes/config-checksum': a.configChecksum } },
         spec: {
           automountServiceAccountToken: false,
-          securityContext: { runAsNonRoot: true, runAsUser: a.runAsUser ?? 65532, runAsGroup: a.runAsUser ?? 65532, fsGroup: a.runAsUser ?? 65532 },
+          securityContext: { runAsNonRoot: true, runAsUser: a.runAsUser ?? 1000, runAsGroup: a.runAsUser ?? 1000, fsGroup: a.runAsUser ?? 1000 },
           // Spread replicas so one node failure leaves KES reachable.
           topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } }],
           containers: [

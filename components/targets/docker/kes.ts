@@ -3,8 +3,8 @@ import * as pulumi from '@pulumi/pulumi';
 import * as docker from '@pulumi/docker';
 import { fileURLToPath } from 'node:url';
 
-/** Directory of the KES server sources (the image build context). */
-export const kesServerContext = fileURLToPath(new URL('../../../kes-server/', import.meta.url));
+/** Build context of the KES image: the repository root (kes-server/Dockerfile needs the lockfile there). */
+export const kesServerContext = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Container names of the replicas; also the certificate SANs. */
 export function kesContainerNames(name: string, replicas: number): string[] {
@@ -30,7 +30,7 @@ export function declareDockerKes(
   else {
     const built = new docker.Image(
       `${name}-image`,
-      { imageName: 'minio-sse-kes/kes-server:local', build: { context: kesServerContext, dockerfile: `${kesServerContext}Dockerfile` }, skipPush: true },
+      { imageName: 'minio-sse-kes/kes-server:local', build: { context: kesServerContext, dockerfile: `${kesServerContext}kes-server/Dockerfile` }, skipPush: true },
       { parent },
     );
     image = built.imageName;
