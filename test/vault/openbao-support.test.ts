@@ -1,0 +1,29 @@
+/**
+ * The OpenBao test server helper (test/support/openbao.ts) that other suites reuse: it starts on
+ * loopback, serves its API, and stop() ends the process and removes its files.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { startOpenBao } from '../support/openbao.ts';
+
+for (const tls of [false, true]) {
+  test(`startOpenBao({ tls: ${tls} }) serves, then stop() cleans up`, async (t) => {
+    const bao = await startOpenBao({ tls });
+    t.after(() => bao.stop());
+    assert.match(bao.address, tls ? /^https:\/\/127\.0\.0\.1:\d+$/ : /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(bao.rootToken, 'root');
+    assert.equal(bao.caFile !== '', tls);
+    const health = await bao.requestOk('GET', 'sys/health', undefined, { token: null });
+    assert.equal(health.body.sealed, false);
+    assert.equal((await bao.request('GET', 'sys/mounts', undefined, { token: 'wrong' })).status, 403);
+    await bao.requestOk('POST', 'sys/namespaces/helper-ns', {});
+    await bao.requestOk('POST', 'sys/mounts/kv', { type: 'kv', options: { version: '1' } }, { namespace: 'helper-ns' });
+    await assert.rejects(bao.requestOk('GET', 'kv/missing', undefined, { namespace: 'helper-ns' }), /answered 404/);
+    const caFile = bao.caFile;
+    await bao.stop();
+    assert.equal(bao.running(), false);
+    if (tls) assert.equal(existsSync(caFile), false, 'temporary CA removed');
+    await assert.rejects(bao.request('GET', 'sys/health'), /ECONNREFUSED/);
+  });
+}
