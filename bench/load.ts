@@ -1,0 +1,249 @@
+/**
+ * Load generator, run as its own process (`fork`): receives one LoadJob over IPC, drives one
+ * operation against one server over several HTTP/2 sessions with a fixed number of requests in
+ * flight, checks every response, and sends back a LoadResult. Warm-up requests are checked but
+ * not timed. Both loops stop at their request count or their time limit, whichever comes first.
+ */
+import type { ClientHttp2Session } from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import { closeSessions, type Endpoint, openSession, send } from './client.ts';
+import { summarize, type LatencySummary } from './stats.ts';
+
+export const OPERATIONS = ['generate', 'decrypt', 'describe', 'create'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export interface LoadJob {
+  readonly endpoint: Endpoint;
+  readonly operation: Operation;
+  /** The key created up front; used by generate, decrypt and describe. */
+  readonly keyName: string;
+  /** Prefix of the unique names `create` uses (unique per server and run). */
+  readonly createPrefix: string;
+  readonly requests: number;
+  readonly warmup: number;
+  readonly concurrency: number;
+  readonly sessions: number;
+  /** Time limit of each loop (warm-up, measured), in ms. */
+  readonly phaseTimeoutMs: number;
+}
+
+export type LoadResult =
+  | ({ readonly ok: true; readonly requests: number; readonly elapsedMs: number; readonly timeLimited: boolean; readonly verified: number } & LatencySummary)
+  | { readonly ok: false; readonly error: string };
+
+/** A failed check. Messages name the request and what was wrong, never a key or plaintext. */
+class CheckError extends Error {}
+
+interface Request {
+  readonly method: string;
+  readonly path: string;
+  readonly body?: string;
+  readonly check: (status: number, body: string) => void;
+}
+
+const POOL = 64;
+const SAMPLES = 16;
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+const contextOf = (i: number): string => b64(JSON.stringify({ bucket: `bench/object-${i % POOL}` }));
+
+function parse(body: string, what: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(body);
+    if (typeof v === 'object' && v !== null) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new CheckError(`${what}: response is not a JSON object`);
+}
+
+function expectStatus(status: number, body: string, what: string): void {
+  if (status === 200) return;
+  let msg = '';
+  try {
+    const m = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof m === 'string') msg = `: ${m.slice(0, 200)}`;
+  } catch {
+    // no JSON error body
+  }
+  throw new CheckError(`${what}: status ${status}${msg}`);
+}
+
+const sameBytes = (a: string, b: string): boolean => a === b || Buffer.from(a, 'base64').equals(Buffer.from(b, 'base64'));
+
+interface Dek {
+  readonly context: string;
+  readonly plaintext: string;
+  readonly ciphertext: string;
+}
+
+function generateRequest(key: string, i: number, sink?: (d: Dek) => void): Request {
+  const context = contextOf(i);
+  return {
+    method: 'POST',
+    path: `/v1/key/generate/${key}`,
+    body: JSON.stringify({ context }),
+    check: (status, body) => {
+      expectStatus(status, body, 'generate');
+      const r = parse(body, 'generate');
+      if (typeof r.plaintext !== 'string' || Buffer.from(r.plaintext, 'base64').length !== 32) throw new CheckError('generate: plaintext is not a 32-byte key');
+      if (typeof r.ciphertext !== 'string' || r.ciphertext.length === 0) throw new CheckError('generate: no ciphertext');
+      sink?.({ context, plaintext: r.plaintext, ciphertext: r.ciphertext });
+    },
+  };
+}
+
+function decryptRequest(key: string, dek: Dek): Request {
+  return {
+    method: 'POST',
+    path: `/v1/key/decrypt/${key}`,
+    body: JSON.stringify({ ciphertext: dek.ciphertext, context: dek.context }),
+    check: (status, body) => {
+      expectStatus(status, body, 'decrypt');
+      const r = parse(body, 'decrypt');
+      if (typeof r.plaintext !== 'string' || !sameBytes(r.plaintext, dek.plaintext)) throw new CheckError('decrypt: plaintext differs from the generated one');
+    },
+  };
+}
+
+function describeRequest(key: string): Request {
+  return {
+    method: 'GET',
+    path: `/v1/key/describe/${key}`,
+    check: (status, body) => {
+      expectStatus(status, body, 'describe');
+      const r = parse(body, 'describe');
+      if (r.name !== key) throw new CheckError('describe: wrong key name');
+      if (typeof r.algorithm !== 'string' || r.algorithm === '') throw new CheckError('describe: no algorithm');
+    },
+  };
+}
+
+function createRequest(name: string): Request {
+  return { method: 'POST', path: `/v1/key/create/${name}`, check: (status, body) => expectStatus(status, body, 'create') };
+}
+
+interface LoopResult {
+  readonly done: number;
+  readonly elapsedMs: number;
+  readonly timeLimited: boolean;
+}
+
+/**
+ * Runs `count` requests from `make(i)` with `concurrency` in flight, worker w on session
+ * w mod sessions. Stops at the count, the time limit, or the first failure (which it throws).
+ */
+async function loop(
+  sessions: readonly ClientHttp2Session[],
+  concurrency: number,
+  count: number,
+  timeLimitMs: number,
+  make: (i: number) => Request,
+  latencies?: Float64Array,
+): Promise<LoopResult> {
+  let next = 0;
+  let done = 0;
+  let failure: Error | undefined;
+  const start = performance.now();
+  const deadline = start + timeLimitMs;
+  const worker = async (w: number): Promise<void> => {
+    const session = sessions[w % sessions.length];
+    while (failure === undefined && next < count && performance.now() < deadline) {
+      const i = next++;
+      const req = make(i);
+      const t0 = performance.now();
+      try {
+        const reply = await send(session, req.method, req.path, req.body);
+        const dt = performance.now() - t0;
+        req.check(reply.status, reply.body);
+        if (latencies) latencies[i] = dt;
+        done++;
+      } catch (err) {
+        failure ??= err as Error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, (_, w) => worker(w)));
+  const elapsedMs = performance.now() - start;
+  if (failure) throw failure;
+  return { done, elapsedMs, timeLimited: done < count };
+}
+
+/** Runs one job to completion; failures are returned as `{ ok: false }`. */
+export async function runJob(job: LoadJob): Promise<LoadResult> {
+  const sessions: ClientHttp2Session[] = [];
+  try {
+    for (let i = 0; i < job.sessions; i++) sessions.push(await openSession(job.endpoint));
+    const one = async (req: Request): Promise<void> => {
+      const r = await send(sessions[0], req.method, req.path, req.body);
+      req.check(r.status, r.body);
+    };
+
+    // Operation-specific set-up (not timed).
+    const pool: Dek[] = [];
+    if (job.operation === 'decrypt') {
+      for (let i = 0; i < POOL; i++) await one(generateRequest(job.keyName, i, (d) => pool.push(d)));
+    }
+    const samples: Dek[] = [];
+    const every = Math.max(1, Math.floor(job.requests / SAMPLES));
+    const make = (offset: number) => (i: number): Request => {
+      switch (job.operation) {
+        case 'generate':
+          return generateRequest(job.keyName, i, offset > 0 && i % every === 0 ? (d) => samples.push(d) : undefined);
+        case 'decrypt':
+          return decryptRequest(job.keyName, pool[i % POOL]);
+        case 'describe':
+          return describeRequest(job.keyName);
+        case 'create':
+          return createRequest(`${job.createPrefix}-${offset > 0 ? 'm' : 'w'}${i}`);
+        default: {
+          const never: never = job.operation;
+          throw new Error(`unknown operation ${String(never)}`);
+        }
+      }
+    };
+
+    await loop(sessions, job.concurrency, job.warmup, job.phaseTimeoutMs, make(0));
+    const latencies = new Float64Array(job.requests);
+    const measured = await loop(sessions, job.concurrency, job.requests, job.phaseTimeoutMs, make(1), latencies);
+
+    // Verification after timing: generated keys decrypt to their plaintexts; created keys exist.
+    let verified = 0;
+    for (const dek of samples) {
+      await one(decryptRequest(job.keyName, dek));
+      verified++;
+    }
+    if (job.operation === 'create') {
+      for (let i = 0; i < measured.done; i += Math.max(1, Math.floor(measured.done / SAMPLES))) {
+        await one(describeRequest(`${job.createPrefix}-m${i}`));
+        verified++;
+      }
+    }
+    if (job.operation === 'decrypt' || job.operation === 'describe') verified = measured.done;
+    return {
+      ok: true,
+      requests: measured.done,
+      elapsedMs: measured.elapsedMs,
+      timeLimited: measured.timeLimited,
+      verified,
+      ...summarize(latencies.subarray(0, measured.done)),
+    };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  } finally {
+    await closeSessions(sessions);
+  }
+}
+
+if (import.meta.main) {
+  // A hard stop in case the parent disappears or a loop never ends.
+  const guard = setTimeout(() => process.exit(3), 15 * 60_000);
+  guard.unref();
+  process.once('message', (job: LoadJob) => {
+    guard.refresh();
+    const ceiling = setTimeout(() => process.exit(3), 2 * job.phaseTimeoutMs + 120_000);
+    ceiling.unref();
+    void runJob(job).then((result) => {
+      process.send!(result, () => process.disconnect());
+    });
+  });
+}

@@ -1,0 +1,86 @@
+/** Command-line options of `bench/run.ts`. */
+import { parseArgs } from 'node:util';
+import { OPERATIONS, type Operation } from './load.ts';
+
+export const SERVER_IDS = ['upstream', 'ts1', 'ts2'] as const;
+export type ServerId = (typeof SERVER_IDS)[number];
+
+export interface BenchOptions {
+  readonly requests: number;
+  readonly warmup: number;
+  readonly concurrency: number;
+  readonly sessions: number;
+  readonly phaseTimeoutMs: number;
+  readonly operations: readonly Operation[];
+  readonly servers: readonly ServerId[];
+  readonly rounds: number;
+  readonly quick: boolean;
+}
+
+export const USAGE = `Usage: node bench/run.ts [options]
+
+Benchmarks the TypeScript kes-server (1 and 2 workers) against the upstream kes server, both
+with an fs key store on 127.0.0.1, and prints one table row per operation and server.
+
+Options:
+  --requests N        measured requests per operation, server and round (default 20000; --quick 4000)
+  --warmup N          untimed warm-up requests before each measurement (default 2000; --quick 500)
+  --concurrency N     requests in flight (default 32)
+  --sessions N        HTTP/2 connections the requests are spread over (default 8)
+  --phase-timeout S   time limit of each warm-up or measured loop, seconds (default 120; --quick 20)
+  --ops LIST          comma-separated subset of ${OPERATIONS.join(',')} (default all)
+  --servers LIST      comma-separated subset of ${SERVER_IDS.join(',')} (default all)
+  --rounds N          repeat the whole matrix N times; each cell reports the median round (default 1)
+  --quick             smaller counts, about half a minute in all
+  --help              this text
+`;
+
+export class OptionsError extends Error {}
+
+function positive(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new OptionsError(`--${name} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+function subset<T extends string>(name: string, v: string | undefined, all: readonly T[]): T[] {
+  if (v === undefined) return [...all];
+  const items = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const i of items) if (!(all as readonly string[]).includes(i)) throw new OptionsError(`--${name}: unknown '${i}' (expected ${all.join(', ')})`);
+  if (items.length === 0) throw new OptionsError(`--${name} is empty`);
+  return all.filter((a) => items.includes(a));
+}
+
+/** Parses argv; returns null for --help. Throws OptionsError on a bad value. */
+export function parseOptions(argv: string[]): BenchOptions | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      requests: { type: 'string' },
+      warmup: { type: 'string' },
+      concurrency: { type: 'string' },
+      sessions: { type: 'string' },
+      'phase-timeout': { type: 'string' },
+      ops: { type: 'string' },
+      servers: { type: 'string' },
+      rounds: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return null;
+  const quick = values.quick === true;
+  return {
+    quick,
+    requests: positive('requests', values.requests, quick ? 4000 : 20_000),
+    warmup: positive('warmup', values.warmup, quick ? 500 : 2000),
+    rounds: positive('rounds', values.rounds, 1),
+    concurrency: positive('concurrency', values.concurrency, 32),
+    sessions: positive('sessions', values.sessions, 8),
+    phaseTimeoutMs: 1000 * positive('phase-timeout', values['phase-timeout'], quick ? 20 : 120),
+    operations: subset('ops', values.ops, OPERATIONS),
+    servers: subset('servers', values.servers, SERVER_IDS),
+  };
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * Benchmark: the TypeScript kes-server (1 and 2 workers) against the upstream kes server, same
+ * configuration, same machine, same run. Servers run side by side on loopback ports; each
+ * (operation, server) pair is measured by a fresh load-generator process, operations outermost
+ * so that background load on a shared machine spreads over all servers alike.
+ */
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { peerBinDir, peerPath } from '../test/support/peers.ts';
+import { closeSessions, type Endpoint, openSession, send } from './client.ts';
+import type { LoadJob, LoadResult, Operation } from './load.ts';
+import { OptionsError, parseOptions, type BenchOptions, type ServerId, USAGE } from './options.ts';
+import { freePort, ServerProcess, type ServerSpec } from './servers.ts';
+import { makeCredentials, writeConfigs } from './setup.ts';
+import { combineRounds, renderTable, type RoundSample, type Row, withRatios } from './stats.ts';
+
+const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url));
+const KEY = 'bench-key';
+const REFERENCE = 'minio/kes';
+
+function specOf(id: ServerId): ServerSpec {
+  switch (id) {
+    case 'upstream':
+      return { label: REFERENCE, name: 'upstream', kind: { impl: 'upstream', bin: peerPath('kes') } };
+    case 'ts1':
+      return { label: 'kes-server w1', name: 'ts1', kind: { impl: 'ts', workers: 1 } };
+    case 'ts2':
+      return { label: 'kes-server w2', name: 'ts2', kind: { impl: 'ts', workers: 2 } };
+    default: {
+      const never: never = id;
+      throw new Error(`unknown server ${String(never)}`);
+    }
+  }
+}
+
+/** Runs one job in a fresh load-generator process; kills it if it outlives its bound. */
+function runLoad(job: LoadJob): Promise<LoadResult> {
+  return new Promise((resolve) => {
+    const child = fork(LOAD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let result: LoadResult | undefined;
+    const timer = setTimeout(() => child.kill('SIGKILL'), 2 * job.phaseTimeoutMs + 90_000);
+    child.once('message', (m) => (result = m as LoadResult));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(result ?? { ok: false, error: `load generator exited (${signal ?? code}) without a result` });
+    });
+    child.send(job);
+  });
+}
+
+/** Creates the benchmark key on one server (the one key every crypto operation uses). */
+async function createKey(ep: Endpoint, label: string): Promise<void> {
+  const s = await openSession(ep);
+  try {
+    const r = await send(s, 'POST', `/v1/key/create/${KEY}`);
+    if (r.status !== 200) throw new Error(`${label}: creating '${KEY}' answered ${r.status}`);
+  } finally {
+    await closeSessions([s]);
+  }
+}
+
+function environment(opts: BenchOptions): string {
+  let kesVersion = 'unknown';
+  try {
+    kesVersion = readFileSync(join(peerBinDir, '.kes.version'), 'utf8').trim();
+  } catch {
+    // the version marker is optional; the binary itself is required
+  }
+  const la = loadavg().map((l) => l.toFixed(2)).join(' ');
+  return [
+    `node ${process.version}, minio/kes ${kesVersion}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${la}`,
+    `${opts.rounds} round(s) of ${opts.requests} requests (+${opts.warmup} warm-up) per operation and server, ${opts.concurrency} in flight over ${opts.sessions} HTTP/2 sessions, loop limit ${opts.phaseTimeoutMs / 1000} s`,
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: BenchOptions | null;
+  try {
+    opts = parseOptions(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (opts === null) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const specs = opts.servers.map(specOf);
+  const creds = makeCredentials();
+  const dir = await mkdtemp(join(tmpdir(), 'kes-bench-'));
+  const servers: ServerProcess[] = [];
+  const killAll = (): void => servers.forEach((s) => s.killNow());
+  process.once('exit', killAll);
+  const interrupted = (): void => {
+    killAll();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const idleRss = new Map<string, number>();
+    const peakRss = new Map<string, number>();
+    const ports = new Map<string, number>();
+    for (const s of specs) ports.set(s.name, await freePort());
+    const configs = await writeConfigs(dir, creds, specs.map((s) => ({ name: s.name, port: ports.get(s.name)! })));
+    const tls = { ca: creds.serverCert, cert: creds.clientCert, key: creds.clientKey };
+    for (const s of specs) {
+      const srv = await ServerProcess.start(s, configs.get(s.name)!, ports.get(s.name)!, tls);
+      servers.push(srv);
+      await createKey({ ...tls, port: srv.port }, s.label);
+      idleRss.set(s.label, (await srv.peakRssKiB()) / 1024);
+      process.stderr.write(`started ${s.label} (pid ${srv.pid}, ${await srv.processCount()} process(es)) on 127.0.0.1:${srv.port}\n`);
+    }
+    process.stderr.write(environment(opts) + '\n');
+
+    const samples = new Map<string, RoundSample[]>();
+    const cell = (op: string, label: string): string => `${op}\u0000${label}`;
+    const runId = Date.now().toString(36);
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const op of opts.operations as Operation[]) {
+        for (const srv of servers) {
+          const result = await runLoad({
+            endpoint: { ...tls, port: srv.port },
+            operation: op,
+            keyName: KEY,
+            createPrefix: `bench-${runId}-r${round}`,
+            requests: opts.requests,
+            warmup: opts.warmup,
+            concurrency: opts.concurrency,
+            sessions: opts.sessions,
+            phaseTimeoutMs: opts.phaseTimeoutMs,
+          });
+          if (!result.ok) throw new Error(`${srv.spec.label} ${op}: ${result.error}\n${srv.log}`);
+          const sample: RoundSample = {
+            requests: result.requests,
+            reqPerSec: (result.requests * 1000) / result.elapsedMs,
+            p50Ms: result.p50Ms,
+            p99Ms: result.p99Ms,
+            timeLimited: result.timeLimited,
+          };
+          const key = cell(op, srv.spec.label);
+          samples.set(key, [...(samples.get(key) ?? []), sample]);
+          peakRss.set(key, (await srv.peakRssKiB()) / 1024);
+          process.stderr.write(
+            `round ${round}/${opts.rounds} ${op.padEnd(8)} ${srv.spec.label.padEnd(14)} ${sample.reqPerSec.toFixed(0).padStart(6)} req/s  ` +
+              `p50 ${sample.p50Ms.toFixed(2)} ms  p99 ${sample.p99Ms.toFixed(2)} ms  (${result.verified} responses verified)\n`,
+          );
+        }
+      }
+    }
+    const rows: Omit<Row, 'ratio'>[] = [];
+    for (const op of opts.operations) {
+      for (const srv of servers) {
+        const combined = combineRounds(samples.get(cell(op, srv.spec.label)) ?? []);
+        rows.push({ server: srv.spec.label, operation: op, ...combined, peakRssMiB: peakRss.get(cell(op, srv.spec.label)) ?? Number.NaN });
+      }
+    }
+    const table = renderTable(withRatios(rows, REFERENCE));
+    process.stdout.write(`\n${environment(opts)}\n\n${table}`);
+    if (rows.some((r) => r.timeLimited)) process.stdout.write('* loop stopped at its time limit before its request count\n');
+    process.stdout.write(
+      `peak RSS: VmHWM summed over the server's processes, read after the row's last measurement (it never decreases); after start-up: ${servers.map((s) => `${s.spec.label} ${(idleRss.get(s.spec.label) ?? 0).toFixed(1)}`).join(', ')} MiB\n`,
+    );
+    if (opts.rounds > 1) process.stdout.write(`${opts.rounds} rounds: requests summed, req/s, p50 and p99 are medians over rounds\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`bench failed: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,159 @@
+/**
+ * Server processes under test: the upstream `kes` binary and the TypeScript `kes-server` CLI,
+ * started from a config file on a loopback port, probed until ready, measured through /proc,
+ * and stopped (SIGTERM, then SIGKILL after a grace period).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { closeSessions, type Endpoint, openSession, send } from './client.ts';
+
+const TS_MAIN = fileURLToPath(new URL('../kes-server/src/cli/main.ts', import.meta.url));
+
+export type ServerKind = { readonly impl: 'upstream'; readonly bin: string } | { readonly impl: 'ts'; readonly workers: number };
+
+export interface ServerSpec {
+  /** Row label in the results table. */
+  readonly label: string;
+  /** File-system friendly name (config and key-store directory). */
+  readonly name: string;
+  readonly kind: ServerKind;
+}
+
+/** Asks the kernel for a free loopback port (bound and released right away). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const TAIL = 4096;
+
+export class ServerProcess {
+  readonly spec: ServerSpec;
+  readonly port: number;
+  readonly #child: ChildProcess;
+  #log = '';
+
+  private constructor(spec: ServerSpec, port: number, child: ChildProcess) {
+    this.spec = spec;
+    this.port = port;
+    this.#child = child;
+    const keep = (c: Buffer): void => {
+      this.#log = (this.#log + c.toString('utf8')).slice(-TAIL);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+  }
+
+  /** Starts the server with `configFile` and waits (≤ `timeoutMs`) until `/v1/status` answers 200. */
+  static async start(spec: ServerSpec, configFile: string, port: number, ep: Omit<Endpoint, 'port'>, timeoutMs = 30_000): Promise<ServerProcess> {
+    const args =
+      spec.kind.impl === 'upstream'
+        ? [spec.kind.bin, ['server', '--config', configFile]] as const
+        : [process.execPath, [TS_MAIN, 'server', '--config', configFile, '--workers', String(spec.kind.workers)]] as const;
+    const child = spawn(args[0], [...args[1]], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+    const proc = new ServerProcess(spec, port, child);
+    try {
+      await proc.#waitReady({ ...ep, port }, timeoutMs);
+    } catch (err) {
+      await proc.stop();
+      throw err;
+    }
+    return proc;
+  }
+
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
+  /** The last few KiB the server printed (for failure reports; the config holds no secrets). */
+  get log(): string {
+    return this.#log;
+  }
+
+  async #waitReady(ep: Endpoint, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      if (this.#child.exitCode !== null || this.#child.signalCode !== null) {
+        throw new Error(`${this.spec.label} exited during start-up (${this.#child.exitCode ?? this.#child.signalCode}):\n${this.#log}`);
+      }
+      try {
+        const s = await openSession(ep, 2_000);
+        try {
+          const r = await send(s, 'GET', '/v1/status', undefined, 2_000);
+          if (r.status === 200) return;
+          last = `status ${r.status}`;
+        } finally {
+          await closeSessions([s]);
+        }
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${this.spec.label} not ready within ${timeoutMs} ms (${last}):\n${this.#log}`);
+  }
+
+  /**
+   * Peak resident set size (VmHWM) in KiB, summed over the server process and its direct
+   * children (the `node:cluster` workers of a multi-worker TypeScript server).
+   */
+  async peakRssKiB(): Promise<number> {
+    const pids = [this.pid, ...(await childPids(this.pid))];
+    let sum = 0;
+    for (const pid of pids) sum += await vmHwmKiB(pid);
+    return sum;
+  }
+
+  /** Number of processes that make up the server (1, or primary + workers). */
+  async processCount(): Promise<number> {
+    return 1 + (await childPids(this.pid)).length;
+  }
+
+  /** SIGTERM, then SIGKILL if still running after `graceMs`. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const child = this.#child;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Synchronous last resort for process exit: kills the server if it is still running. */
+  killNow(): void {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+  }
+}
+
+/** Direct children of `pid`, from /proc/<pid>/task/<tid>/children (Linux). */
+export async function childPids(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  let tids: string[];
+  try {
+    tids = await readdir(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    const text = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
+    for (const p of text.split(/\s+/)) if (p !== '') out.push(Number(p));
+  }
+  return out;
+}
+
+/** VmHWM of one process in KiB; 0 if the process is gone. */
+export async function vmHwmKiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const m = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+  return m ? Number(m[1]) : 0;
+}

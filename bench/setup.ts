@@ -1,0 +1,94 @@
+/**
+ * Benchmark fixtures: one TLS server certificate, one admin API key, and the KES configuration
+ * both implementations read. The YAML comes from one renderer so the servers differ only in
+ * listen port and key-store directory.
+ */
+import { X509Certificate } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateApiKey } from '../kes-server/src/auth/api-key.ts';
+import { clientCertificateOfApiKey, createCertificate, createKeyPair } from '../kes-server/src/tls/x509.ts';
+
+export interface Credentials {
+  /** Server certificate (self-signed, SAN 127.0.0.1 and localhost); clients trust it directly. */
+  readonly serverCert: string;
+  readonly serverKey: string;
+  /** Identity of the admin API key: the only identity in the configuration. */
+  readonly adminIdentity: string;
+  /** The API key's Ed25519 client certificate and private key, as a KES client derives them. */
+  readonly clientCert: string;
+  readonly clientKey: string;
+}
+
+/** Makes a fresh server certificate (valid one day) and admin API key. */
+export function makeCredentials(): Credentials {
+  const pair = createKeyPair('ecdsa-p256');
+  const serverCert = createCertificate({
+    commonName: 'localhost',
+    publicKey: pair.publicKey,
+    signingKey: pair.privateKey,
+    notAfter: new Date(Date.now() + 24 * 3600 * 1000),
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    extKeyUsage: ['serverAuth'],
+  });
+  // Parse once: a certificate the client could not load would fail every request later.
+  new X509Certificate(serverCert);
+  const apiKey = generateApiKey();
+  const client = clientCertificateOfApiKey(apiKey);
+  return { serverCert, serverKey: pair.privateKeyPem, adminIdentity: apiKey.identity, clientCert: client.cert, clientKey: client.key };
+}
+
+/** What one server's configuration file says. */
+export interface ConfigData {
+  readonly port: number;
+  readonly adminIdentity: string;
+  readonly tlsKeyFile: string;
+  readonly tlsCertFile: string;
+  /** Directory of the `fs` key store. */
+  readonly keystoreDir: string;
+}
+
+/**
+ * Renders a KES server configuration (§5): loopback address, the admin identity, TLS files,
+ * an `fs` key store, no cache section (defaults), error log on and audit console output off
+ * (an absent `audit` prints one line per request, which would measure the terminal instead).
+ */
+export function renderConfig(d: ConfigData): string {
+  return [
+    'version: v1',
+    `address: 127.0.0.1:${d.port}`,
+    'admin:',
+    `  identity: ${d.adminIdentity}`,
+    'tls:',
+    `  key: ${d.tlsKeyFile}`,
+    `  cert: ${d.tlsCertFile}`,
+    'log:',
+    '  error: on',
+    '  audit: off',
+    'keystore:',
+    '  fs:',
+    `    path: ${d.keystoreDir}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Writes the shared TLS files once into `dir` and one configuration file per server
+ * (`<name>.yml`, key store in `<name>-keys/`). Returns the config file path of each server.
+ */
+export async function writeConfigs(dir: string, creds: Credentials, servers: ReadonlyArray<{ name: string; port: number }>): Promise<Map<string, string>> {
+  const tlsKeyFile = join(dir, 'server.key');
+  const tlsCertFile = join(dir, 'server.crt');
+  await writeFile(tlsKeyFile, creds.serverKey, { mode: 0o600 });
+  await writeFile(tlsCertFile, creds.serverCert);
+  const paths = new Map<string, string>();
+  for (const s of servers) {
+    const keystoreDir = join(dir, `${s.name}-keys`);
+    await mkdir(keystoreDir, { mode: 0o700 });
+    const path = join(dir, `${s.name}.yml`);
+    await writeFile(path, renderConfig({ port: s.port, adminIdentity: creds.adminIdentity, tlsKeyFile, tlsCertFile, keystoreDir }));
+    paths.set(s.name, path);
+  }
+  return paths;
+}
