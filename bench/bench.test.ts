@@ -1,0 +1,194 @@
+/**
+ * Benchmark harness checks: statistics and table (pure), options, the shared config accepted by
+ * the TypeScript loader, the load generator against both real servers, and against a server
+ * whose answers are wrong (it must fail, never report a result).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createSecureServer } from 'node:http2';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parseConfig } from '../kes-server/src/config/index.ts';
+import { peerPath } from '../test/support/peers.ts';
+import { closeSessions, openSession, send } from './client.ts';
+import { type LoadJob, OPERATIONS, runJob } from './load.ts';
+import { OptionsError, parseOptions } from './options.ts';
+import { freePort, ServerProcess, type ServerSpec } from './servers.ts';
+import { makeCredentials, writeConfigs } from './setup.ts';
+import { combineRounds, median, percentile, renderTable, withRatios } from './stats.ts';
+
+test('percentile: nearest rank', () => {
+  const xs = Float64Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
+  const cases = [
+    { p: 50, want: 50 },
+    { p: 99, want: 99 },
+    { p: 100, want: 100 },
+    { p: 0.5, want: 1 },
+  ];
+  for (const c of cases) assert.equal(percentile(xs, c.p), c.want, `p${c.p}`);
+  assert.equal(percentile([7], 99), 7);
+  assert.ok(Number.isNaN(percentile([], 50)));
+});
+
+test('median and combineRounds', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  const c = combineRounds([
+    { requests: 10, reqPerSec: 100, p50Ms: 1, p99Ms: 9, timeLimited: false },
+    { requests: 10, reqPerSec: 300, p50Ms: 3, p99Ms: 7, timeLimited: true },
+    { requests: 5, reqPerSec: 200, p50Ms: 2, p99Ms: 8, timeLimited: false },
+  ]);
+  assert.deepEqual(c, { requests: 25, reqPerSec: 200, p50Ms: 2, p99Ms: 8, timeLimited: true });
+});
+
+test('renderTable with ratios against the reference', () => {
+  const base = { operation: 'generate', requests: 100, p50Ms: 1.234, p99Ms: 10, peakRssMiB: 50.04, timeLimited: false };
+  const rows = withRatios(
+    [
+      { ...base, server: 'minio/kes', reqPerSec: 4000 },
+      { ...base, server: 'kes-server w1', reqPerSec: 1000, timeLimited: true },
+    ],
+    'minio/kes',
+  );
+  assert.equal(rows[0].ratio, null);
+  assert.equal(rows[1].ratio, 0.25);
+  const lines = renderTable(rows).trimEnd().split('\n');
+  assert.equal(lines.length, 4);
+  assert.match(lines[0], /^server\s+operation\s+requests\s+req\/s\s+p50 ms\s+p99 ms\s+peak RSS MiB\s+vs minio\/kes$/);
+  assert.match(lines[1], /^-+( +-+){7}$/);
+  assert.match(lines[2], /^minio\/kes\s+generate\s+100\s+4000\s+1\.23\s+10\.00\s+50\.0\s+ref$/);
+  assert.match(lines[3], /^kes-server w1\s+generate\s+100\*\s+1000\s+1\.23\s+10\.00\s+50\.0\s+0\.25x$/);
+  assert.equal(new Set(lines.map((l) => l.length)).size, 1, 'columns are aligned');
+});
+
+test('options: defaults, --quick, subsets and errors', () => {
+  const d = parseOptions([])!;
+  assert.equal(d.requests, 20_000);
+  assert.equal(d.concurrency, 32);
+  assert.deepEqual(d.operations, [...OPERATIONS]);
+  assert.deepEqual(d.servers, ['upstream', 'ts1', 'ts2']);
+  const q = parseOptions(['--quick', '--requests', '50', '--ops', 'create,generate', '--servers', 'ts2'])!;
+  assert.equal(q.requests, 50);
+  assert.equal(q.warmup, 500);
+  assert.equal(q.phaseTimeoutMs, 20_000);
+  assert.deepEqual(q.operations, ['generate', 'create']);
+  assert.deepEqual(q.servers, ['ts2']);
+  assert.equal(parseOptions(['--help']), null);
+  const bad = [['--requests', '0'], ['--concurrency', '1.5'], ['--ops', 'encrypt'], ['--servers', ',']];
+  for (const argv of bad) assert.throws(() => parseOptions(argv), OptionsError, argv.join(' '));
+});
+
+test('the rendered config is a valid KES config: loopback, admin, fs key store, default cache', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'kes-bench-test-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const creds = makeCredentials();
+  const paths = await writeConfigs(dir, creds, [{ name: 'a', port: 7001 }, { name: 'b', port: 7002 }]);
+  const a = parseConfig(await readFile(paths.get('a')!, 'utf8'), {});
+  const b = parseConfig(await readFile(paths.get('b')!, 'utf8'), {});
+  assert.equal(a.address, '127.0.0.1:7001');
+  assert.equal(b.address, '127.0.0.1:7002');
+  assert.equal(a.admin, creds.adminIdentity);
+  assert.deepEqual(a.keystore, { kind: 'fs', path: join(dir, 'a-keys') });
+  assert.deepEqual(b.keystore, { kind: 'fs', path: join(dir, 'b-keys') });
+  // No cache section: the upstream defaults (§5.4 quirk: any = 30 s, unused and offline off).
+  assert.deepEqual(a.cache, { anyMs: 30_000, unusedMs: 0, offlineMs: 0 });
+  assert.equal(a.log.audit, 9);
+  assert.equal(a.tls.key, b.tls.key);
+});
+
+const job = (port: number, creds: ReturnType<typeof makeCredentials>, operation: LoadJob['operation']): LoadJob => ({
+  endpoint: { port, ca: creds.serverCert, cert: creds.clientCert, key: creds.clientKey },
+  operation,
+  keyName: 'bench-key',
+  createPrefix: 'test',
+  requests: 40,
+  warmup: 8,
+  concurrency: 4,
+  sessions: 2,
+  phaseTimeoutMs: 20_000,
+});
+
+describe('load generator against the real servers', () => {
+  const creds = makeCredentials();
+  const servers: ServerProcess[] = [];
+  let dir = '';
+  const specs: ServerSpec[] = [
+    { label: 'minio/kes', name: 'upstream', kind: { impl: 'upstream', bin: peerPath('kes') } },
+    { label: 'kes-server w2', name: 'ts2', kind: { impl: 'ts', workers: 2 } },
+  ];
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kes-bench-test-'));
+    const ports = [await freePort(), await freePort()];
+    const paths = await writeConfigs(dir, creds, specs.map((s, i) => ({ name: s.name, port: ports[i] })));
+    const tls = { ca: creds.serverCert, cert: creds.clientCert, key: creds.clientKey };
+    for (const [i, s] of specs.entries()) {
+      const srv = await ServerProcess.start(s, paths.get(s.name)!, ports[i], tls);
+      servers.push(srv);
+      const session = await openSession({ ...tls, port: srv.port });
+      assert.equal((await send(session, 'POST', '/v1/key/create/bench-key')).status, 200);
+      await closeSessions([session]);
+    }
+  });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const [i, label] of ['minio/kes', 'kes-server w2'].entries()) {
+    for (const op of OPERATIONS) {
+      test(`${label} ${op}: every request counted and checked`, async () => {
+        const r = await runJob(job(servers[i].port, creds, op));
+        assert.ok(r.ok, r.ok ? '' : r.error);
+        assert.equal(r.requests, 40);
+        assert.equal(r.timeLimited, false);
+        assert.ok(r.p50Ms > 0 && r.p50Ms <= r.p99Ms && r.p99Ms <= r.maxMs);
+        assert.ok(r.verified > 0);
+      });
+    }
+  }
+
+  test('workers: the two-worker server is a primary with two children, each counted in the RSS', async () => {
+    const ts = servers[1];
+    assert.equal(await ts.processCount(), 3);
+    assert.ok((await ts.peakRssKiB()) > 3 * 10 * 1024);
+  });
+
+  test('a missing key fails the job with the server message', async () => {
+    const r = await runJob({ ...job(servers[0].port, creds, 'describe'), keyName: 'no-such-key' });
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.error, /describe: status 404: key does not exist/);
+  });
+});
+
+test('a server with wrong answers cannot produce a result', async (t) => {
+  const creds = makeCredentials();
+  const server = createSecureServer({ key: creds.serverKey, cert: creds.serverCert, requestCert: true, rejectUnauthorized: false });
+  server.on('stream', (stream, headers) => {
+    const path = String(headers[':path']);
+    stream.on('data', () => {});
+    const reply = (status: number, body: unknown): void => {
+      stream.respond({ ':status': status, 'content-type': 'application/json' });
+      stream.end(JSON.stringify(body));
+    };
+    if (path.startsWith('/v1/key/generate/')) reply(200, { plaintext: randomBytes(32).toString('base64'), ciphertext: 'AAAA' });
+    else if (path.startsWith('/v1/key/decrypt/')) reply(200, { plaintext: Buffer.alloc(32).toString('base64') });
+    else if (path.startsWith('/v1/key/describe/')) reply(200, { name: 'another-key', algorithm: 'AES256' });
+    else reply(500, { message: 'internal error' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as { port: number }).port;
+  const cases = [
+    { op: 'generate', error: /decrypt: plaintext differs/ }, // the sampled keys are decrypted afterwards
+    { op: 'decrypt', error: /decrypt: plaintext differs/ },
+    { op: 'describe', error: /describe: wrong key name/ },
+    { op: 'create', error: /create: status 500: internal error/ },
+  ] as const;
+  for (const c of cases) {
+    const r = await runJob(job(port, creds, c.op));
+    assert.equal(r.ok, false, c.op);
+    assert.match(r.ok ? '' : r.error, c.error, c.op);
+  }
+});
