@@ -13,10 +13,21 @@ import { S3Client } from '@aws-sdk/client-s3';
 /** 1 MiB. */
 export const MiB = 1 << 20;
 
-/** A fresh working folder under the OS temp dir, and its removal. */
-export function workDir(name: string): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `mskes-e2e-${name}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+/**
+ * A working folder under the OS temp dir, created on first use of `dir` (so a describe block
+ * filtered out by --test-name-pattern creates nothing), and its removal.
+ */
+export function workDir(name: string): { readonly dir: string; remove: () => void } {
+  let dir: string | undefined;
+  return {
+    get dir() {
+      dir ??= mkdtempSync(join(tmpdir(), `mskes-e2e-${name}-`));
+      return dir;
+    },
+    remove: () => {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 function keystream(seed: string) {
