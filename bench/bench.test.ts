@@ -36,15 +36,15 @@ test('median and combineRounds', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 3, 2]), 2.5);
   const c = combineRounds([
-    { requests: 10, reqPerSec: 100, p50Ms: 1, p99Ms: 9, timeLimited: false },
-    { requests: 10, reqPerSec: 300, p50Ms: 3, p99Ms: 7, timeLimited: true },
-    { requests: 5, reqPerSec: 200, p50Ms: 2, p99Ms: 8, timeLimited: false },
+    { requests: 10, reqPerSec: 100, p50Ms: 1, p99Ms: 9, cpuMsPerReq: 0.3, timeLimited: false },
+    { requests: 10, reqPerSec: 300, p50Ms: 3, p99Ms: 7, cpuMsPerReq: 0.1, timeLimited: true },
+    { requests: 5, reqPerSec: 200, p50Ms: 2, p99Ms: 8, cpuMsPerReq: 0.2, timeLimited: false },
   ]);
-  assert.deepEqual(c, { requests: 25, reqPerSec: 200, p50Ms: 2, p99Ms: 8, timeLimited: true });
+  assert.deepEqual(c, { requests: 25, reqPerSec: 200, p50Ms: 2, p99Ms: 8, cpuMsPerReq: 0.2, timeLimited: true });
 });
 
 test('renderTable with ratios against the reference', () => {
-  const base = { operation: 'generate', requests: 100, p50Ms: 1.234, p99Ms: 10, peakRssMiB: 50.04, timeLimited: false };
+  const base = { operation: 'generate', requests: 100, p50Ms: 1.234, p99Ms: 10, peakRssMiB: 50.04, cpuMsPerReq: 0.1234, timeLimited: false };
   const rows = withRatios(
     [
       { ...base, server: 'minio/kes', reqPerSec: 4000 },
@@ -56,10 +56,10 @@ test('renderTable with ratios against the reference', () => {
   assert.equal(rows[1].ratio, 0.25);
   const lines = renderTable(rows).trimEnd().split('\n');
   assert.equal(lines.length, 4);
-  assert.match(lines[0], /^server\s+operation\s+requests\s+req\/s\s+p50 ms\s+p99 ms\s+peak RSS MiB\s+vs minio\/kes$/);
-  assert.match(lines[1], /^-+( +-+){7}$/);
-  assert.match(lines[2], /^minio\/kes\s+generate\s+100\s+4000\s+1\.23\s+10\.00\s+50\.0\s+ref$/);
-  assert.match(lines[3], /^kes-server w1\s+generate\s+100\*\s+1000\s+1\.23\s+10\.00\s+50\.0\s+0\.25x$/);
+  assert.match(lines[0], /^server\s+operation\s+requests\s+req\/s\s+p50 ms\s+p99 ms\s+peak RSS MiB\s+vs minio\/kes\s+CPU ms\/req$/);
+  assert.match(lines[1], /^-+( +-+){8}$/);
+  assert.match(lines[2], /^minio\/kes\s+generate\s+100\s+4000\s+1\.23\s+10\.00\s+50\.0\s+ref\s+0\.123$/);
+  assert.match(lines[3], /^kes-server w1\s+generate\s+100\*\s+1000\s+1\.23\s+10\.00\s+50\.0\s+0\.25x\s+0\.123$/);
   assert.equal(new Set(lines.map((l) => l.length)).size, 1, 'columns are aligned');
 });
 
@@ -145,14 +145,19 @@ describe('load generator against the real servers', () => {
         assert.equal(r.timeLimited, false);
         assert.ok(r.p50Ms > 0 && r.p50Ms <= r.p99Ms && r.p99Ms <= r.maxMs);
         assert.ok(r.verified > 0);
+        assert.ok(r.clientCpuMs > 0);
       });
     }
   }
 
-  test('workers: the two-worker server is a primary with two children, each counted in the RSS', async () => {
+  test('workers: the two-worker server is a primary with two children, each counted in RSS and CPU', async () => {
     const ts = servers[1];
     assert.equal(await ts.processCount(), 3);
     assert.ok((await ts.peakRssKiB()) > 3 * 10 * 1024);
+    const cpu0 = await ts.cpuMs();
+    const r = await runJob({ ...job(ts.port, creds, 'generate'), requests: 400 });
+    assert.ok(r.ok);
+    assert.ok((await ts.cpuMs()) > cpu0, 'serving requests costs server CPU time');
   });
 
   test('a missing key fails the job with the server message', async () => {

@@ -28,7 +28,15 @@ export interface LoadJob {
 }
 
 export type LoadResult =
-  | ({ readonly ok: true; readonly requests: number; readonly elapsedMs: number; readonly timeLimited: boolean; readonly verified: number } & LatencySummary)
+  | ({
+      readonly ok: true;
+      readonly requests: number;
+      readonly elapsedMs: number;
+      readonly timeLimited: boolean;
+      readonly verified: number;
+      /** CPU time (user + system) of the load generator during the measured loop. */
+      readonly clientCpuMs: number;
+    } & LatencySummary)
   | { readonly ok: false; readonly error: string };
 
 /** A failed check. Messages name the request and what was wrong, never a key or plaintext. */
@@ -168,8 +176,16 @@ async function loop(
   return { done, elapsedMs, timeLimited: done < count };
 }
 
+/** Called right before and right after the measured loop (the parent samples server CPU). */
+export interface Marks {
+  readonly start: () => Promise<void>;
+  readonly end: () => Promise<void>;
+}
+
+const noMarks: Marks = { start: async () => {}, end: async () => {} };
+
 /** Runs one job to completion; failures are returned as `{ ok: false }`. */
-export async function runJob(job: LoadJob): Promise<LoadResult> {
+export async function runJob(job: LoadJob, marks: Marks = noMarks): Promise<LoadResult> {
   const sessions: ClientHttp2Session[] = [];
   try {
     for (let i = 0; i < job.sessions; i++) sessions.push(await openSession(job.endpoint));
@@ -204,7 +220,11 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
 
     await loop(sessions, job.concurrency, job.warmup, job.phaseTimeoutMs, make(0));
     const latencies = new Float64Array(job.requests);
+    await marks.start();
+    const cpu0 = process.cpuUsage();
     const measured = await loop(sessions, job.concurrency, job.requests, job.phaseTimeoutMs, make(1), latencies);
+    const cpu = process.cpuUsage(cpu0);
+    await marks.end();
 
     // Verification after timing: generated keys decrypt to their plaintexts; created keys exist.
     let verified = 0;
@@ -225,6 +245,7 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
       elapsedMs: measured.elapsedMs,
       timeLimited: measured.timeLimited,
       verified,
+      clientCpuMs: (cpu.user + cpu.system) / 1000,
       ...summarize(latencies.subarray(0, measured.done)),
     };
   } catch (err) {
@@ -234,16 +255,39 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
   }
 }
 
+/** Messages between the parent and a forked load generator. */
+export type ChildMessage = { readonly kind: 'mark'; readonly mark: 'start' | 'end' } | { readonly kind: 'result'; readonly result: LoadResult };
+export type ParentMessage = { readonly kind: 'job'; readonly job: LoadJob } | { readonly kind: 'ack' };
+
+/** A mark sent to the parent, resolved by its ack (or after 5 s without one). */
+function ipcMark(mark: 'start' | 'end'): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, 5_000);
+    function done(): void {
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      resolve();
+    }
+    function onMessage(m: ParentMessage): void {
+      if (m.kind === 'ack') done();
+    }
+    process.on('message', onMessage);
+    process.send!({ kind: 'mark', mark } satisfies ChildMessage);
+  });
+}
+
 if (import.meta.main) {
   // A hard stop in case the parent disappears or a loop never ends.
   const guard = setTimeout(() => process.exit(3), 15 * 60_000);
   guard.unref();
-  process.once('message', (job: LoadJob) => {
-    guard.refresh();
-    const ceiling = setTimeout(() => process.exit(3), 2 * job.phaseTimeoutMs + 120_000);
+  const onJob = (m: ParentMessage): void => {
+    if (m.kind !== 'job') return;
+    process.off('message', onJob);
+    const ceiling = setTimeout(() => process.exit(3), 2 * m.job.phaseTimeoutMs + 120_000);
     ceiling.unref();
-    void runJob(job).then((result) => {
-      process.send!(result, () => process.disconnect());
+    void runJob(m.job, { start: () => ipcMark('start'), end: () => ipcMark('end') }).then((result) => {
+      process.send!({ kind: 'result', result } satisfies ChildMessage, () => process.disconnect());
     });
-  });
+  };
+  process.on('message', onJob);
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { peerBinDir, peerPath } from '../test/support/peers.ts';
 import { closeSessions, type Endpoint, openSession, send } from './client.ts';
-import type { LoadJob, LoadResult, Operation } from './load.ts';
+import type { ChildMessage, LoadJob, LoadResult, Operation, ParentMessage } from './load.ts';
 import { OptionsError, parseOptions, type BenchOptions, type ServerId, USAGE } from './options.ts';
 import { freePort, ServerProcess, type ServerSpec } from './servers.ts';
 import { makeCredentials, writeConfigs } from './setup.ts';
@@ -38,18 +38,37 @@ function specOf(id: ServerId): ServerSpec {
   }
 }
 
-/** Runs one job in a fresh load-generator process; kills it if it outlives its bound. */
-function runLoad(job: LoadJob): Promise<LoadResult> {
+/** Result of one load-generator run, with the server's CPU time during the measured loop. */
+type Measured = LoadResult & { readonly serverCpuMs: number };
+
+/**
+ * Runs one job in a fresh load-generator process; samples the server's CPU time at the
+ * generator's start and end marks; kills the generator if it outlives its bound.
+ */
+function runLoad(job: LoadJob, server: ServerProcess): Promise<Measured> {
   return new Promise((resolve) => {
     const child = fork(LOAD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: LoadResult | undefined;
+    let cpuStart = 0;
+    let cpuEnd = 0;
     const timer = setTimeout(() => child.kill('SIGKILL'), 2 * job.phaseTimeoutMs + 90_000);
-    child.once('message', (m) => (result = m as LoadResult));
+    child.on('message', (m: ChildMessage) => {
+      if (m.kind === 'result') {
+        result = m.result;
+        return;
+      }
+      void server.cpuMs().then((ms) => {
+        if (m.mark === 'start') cpuStart = ms;
+        else cpuEnd = ms;
+        if (child.connected) child.send({ kind: 'ack' } satisfies ParentMessage);
+      });
+    });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve(result ?? { ok: false, error: `load generator exited (${signal ?? code}) without a result` });
+      const r = result ?? { ok: false, error: `load generator exited (${signal ?? code}) without a result` };
+      resolve({ ...r, serverCpuMs: cpuEnd - cpuStart });
     });
-    child.send(job);
+    child.send({ kind: 'job', job } satisfies ParentMessage);
   });
 }
 
@@ -134,13 +153,14 @@ async function main(argv: string[]): Promise<number> {
             concurrency: opts.concurrency,
             sessions: opts.sessions,
             phaseTimeoutMs: opts.phaseTimeoutMs,
-          });
+          }, srv);
           if (!result.ok) throw new Error(`${srv.spec.label} ${op}: ${result.error}\n${srv.log}`);
           const sample: RoundSample = {
             requests: result.requests,
             reqPerSec: (result.requests * 1000) / result.elapsedMs,
             p50Ms: result.p50Ms,
             p99Ms: result.p99Ms,
+            cpuMsPerReq: result.serverCpuMs / result.requests,
             timeLimited: result.timeLimited,
           };
           const key = cell(op, srv.spec.label);
@@ -148,7 +168,9 @@ async function main(argv: string[]): Promise<number> {
           peakRss.set(key, (await srv.peakRssKiB()) / 1024);
           process.stderr.write(
             `round ${round}/${opts.rounds} ${op.padEnd(8)} ${srv.spec.label.padEnd(14)} ${sample.reqPerSec.toFixed(0).padStart(6)} req/s  ` +
-              `p50 ${sample.p50Ms.toFixed(2)} ms  p99 ${sample.p99Ms.toFixed(2)} ms  (${result.verified} responses verified)\n`,
+              `p50 ${sample.p50Ms.toFixed(2)} ms  p99 ${sample.p99Ms.toFixed(2)} ms  ` +
+              `server CPU ${sample.cpuMsPerReq.toFixed(3)} ms/req (${((100 * result.serverCpuMs) / result.elapsedMs).toFixed(0)}%)  ` +
+              `client CPU ${((100 * result.clientCpuMs) / result.elapsedMs).toFixed(0)}%  (${result.verified} responses verified)\n`,
           );
         }
       }
@@ -166,7 +188,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(
       `peak RSS: VmHWM summed over the server's processes, read after the row's last measurement (it never decreases); after start-up: ${servers.map((s) => `${s.spec.label} ${(idleRss.get(s.spec.label) ?? 0).toFixed(1)}`).join(', ')} MiB\n`,
     );
-    if (opts.rounds > 1) process.stdout.write(`${opts.rounds} rounds: requests summed, req/s, p50 and p99 are medians over rounds\n`);
+    process.stdout.write('CPU ms/req: user + system time of the server processes during the measured loop, per request\n');
+    if (opts.rounds > 1) process.stdout.write(`${opts.rounds} rounds: requests summed; req/s, p50, p99 and CPU ms/req are medians over rounds\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`bench failed: ${(err as Error).message}\n`);

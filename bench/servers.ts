@@ -3,7 +3,7 @@
  * started from a config file on a loopback port, probed until ready, measured through /proc,
  * and stopped (SIGTERM, then SIGKILL after a grace period).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,14 @@ export class ServerProcess {
     return sum;
   }
 
+  /** CPU time (user + system, ms) consumed so far by the server process and its children. */
+  async cpuMs(): Promise<number> {
+    const pids = [this.pid, ...(await childPids(this.pid))];
+    let sum = 0;
+    for (const pid of pids) sum += await cpuMsOf(pid);
+    return sum;
+  }
+
   /** Number of processes that make up the server (1, or primary + workers). */
   async processCount(): Promise<number> {
     return 1 + (await childPids(this.pid)).length;
@@ -149,6 +157,24 @@ export async function childPids(pid: number): Promise<number[]> {
     for (const p of text.split(/\s+/)) if (p !== '') out.push(Number(p));
   }
   return out;
+}
+
+let clockTicks = 0;
+
+/** CPU time (utime + stime) of one process in ms, from /proc/<pid>/stat; 0 if it is gone. */
+export async function cpuMsOf(pid: number): Promise<number> {
+  if (clockTicks === 0) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (rest.length < 13) return 0;
+  return ((Number(rest[11]) + Number(rest[12])) * 1000) / clockTicks;
 }
 
 /** VmHWM of one process in KiB; 0 if the process is gone. */

@@ -26,13 +26,15 @@ export interface Row {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly peakRssMiB: number;
+  /** Server CPU time (user + system, all its processes) per measured request, ms. */
+  readonly cpuMsPerReq: number;
   /** req/s of this row ÷ req/s of the reference server for the same operation; null on the reference row. */
   readonly ratio: number | null;
   /** The measured loop hit its time limit before its request count. */
   readonly timeLimited: boolean;
 }
 
-export const COLUMNS = ['server', 'operation', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'vs minio/kes'] as const;
+export const COLUMNS = ['server', 'operation', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'vs minio/kes', 'CPU ms/req'] as const;
 
 function cells(r: Row): string[] {
   return [
@@ -44,6 +46,7 @@ function cells(r: Row): string[] {
     r.p99Ms.toFixed(2),
     r.peakRssMiB.toFixed(1),
     r.ratio === null ? 'ref' : `${r.ratio.toFixed(2)}x`,
+    r.cpuMsPerReq.toFixed(3),
   ];
 }
 
@@ -82,12 +85,13 @@ export interface RoundSample {
   readonly reqPerSec: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly cpuMsPerReq: number;
   readonly timeLimited: boolean;
 }
 
 /**
- * Combines the rounds of one cell: requests summed, req/s, p50 and p99 each the median over
- * rounds, time-limited if any round was.
+ * Combines the rounds of one cell: requests summed; req/s, p50, p99 and CPU per request each
+ * the median over rounds; time-limited if any round was.
  */
 export function combineRounds(samples: readonly RoundSample[]): RoundSample {
   return {
@@ -95,6 +99,7 @@ export function combineRounds(samples: readonly RoundSample[]): RoundSample {
     reqPerSec: median(samples.map((s) => s.reqPerSec)),
     p50Ms: median(samples.map((s) => s.p50Ms)),
     p99Ms: median(samples.map((s) => s.p99Ms)),
+    cpuMsPerReq: median(samples.map((s) => s.cpuMsPerReq)),
     timeLimited: samples.some((s) => s.timeLimited),
   };
 }
