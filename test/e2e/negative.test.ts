@@ -60,16 +60,18 @@ describe('MinIO whose client certificate is not in the KES policy', () => {
       );
     }
 
-    // The same KES answers MinIO's real identity, so the refusal is about the identity alone.
-    const asPresented = await kesRequest(d.kes[0].url, `/v1/key/describe/${d.defaultKey}`, {
+    // The refusal is about the identity alone: the identity the policy names may create and
+    // describe a key, the presented one may not even describe it.
+    const policyIdentity = { ca: d.pki.caPem, cert: d.pki.minio.certPem, key: d.pki.minio.keyPem };
+    assert.equal((await kesRequest(d.kes[0].url, '/v1/key/create/identity-check', { ...policyIdentity, method: 'POST' })).status, 200);
+    assert.equal((await kesRequest(d.kes[0].url, '/v1/key/describe/identity-check', policyIdentity)).status, 200);
+    const asPresented = await kesRequest(d.kes[0].url, '/v1/key/describe/identity-check', {
       ca: d.pki.caPem,
       cert: readFileSync(presented, 'utf8'),
       key: readFileSync(d.minioEnv.MINIO_KMS_KES_KEY_FILE ?? '', 'utf8'),
     });
     assert.equal(asPresented.status, 403);
     assert.equal(JSON.parse(asPresented.body).message, 'not authorized: insufficient permissions');
-    const asPolicyIdentity = await kesRequest(d.kes[0].url, '/v1/key/list/', { ca: d.pki.caPem, cert: d.pki.minio.certPem, key: d.pki.minio.keyPem });
-    assert.equal(asPolicyIdentity.status, 200);
   });
 });
 
