@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -78,10 +78,15 @@ export class ManagedProcess {
     live.add(child);
     this.exited = new Promise<Exit>((resolve) => {
       child.once('error', (error) => {
+        // spawn failed (ENOENT, EACCES…): say so in the log, where failures are looked for.
         live.delete(child);
+        try {
+          appendFileSync(options.logFile, `process: cannot start ${options.command}: ${error.message}\n`);
+        } catch {
+          // the log folder is gone; the exit status still tells
+        }
         this.#exit = { code: -1, signal: null };
         resolve(this.#exit);
-        void error;
       });
       child.once('exit', (code, signal) => {
         live.delete(child);

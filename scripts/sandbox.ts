@@ -6,7 +6,7 @@
  *
  *   node scripts/sandbox.ts [--kes-replicas N] [--minio-nodes N] [--minio-drives N] [--api-key]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,6 @@ import { Deployment, applyVaultSetup } from '../sandbox/deployment.ts';
 import { startOpenBao } from '../test/support/openbao.ts';
 import type { OpenBao } from '../test/support/openbao.ts';
 import { peerBinDir } from '../test/support/peers.ts';
-import { existsSync } from 'node:fs';
 
 const { values } = parseArgs({
   options: {
@@ -54,8 +53,27 @@ let bao: OpenBao | undefined;
 let deployment: Deployment | undefined;
 let stopping: Promise<void> | undefined;
 
+async function startUp(): Promise<void> {
+  console.log(`sandbox: working folder ${dir}`);
+  bao = await startOpenBao();
+  const credentials = await applyVaultSetup(bao);
+  deployment = await Deployment.start({
+    dir,
+    vault: bao,
+    credentials,
+    kesReplicas,
+    minioNodes,
+    minioDrives,
+    minioAuth: values['api-key'] ? 'api-key' : 'certificate',
+  });
+}
+const starting = startUp();
+
 function teardown(): Promise<void> {
   stopping ??= (async () => {
+    // A signal during start-up waits for it to settle (it is bounded), so that no process it
+    // is about to start is missed.
+    await starting.catch(() => undefined);
     try {
       await deployment?.stop();
     } finally {
@@ -87,42 +105,35 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  console.log(`sandbox: working folder ${dir}`);
-  bao = await startOpenBao();
-  const credentials = await applyVaultSetup(bao);
-  deployment = await Deployment.start({
-    dir,
-    vault: bao,
-    credentials,
-    kesReplicas,
-    minioNodes,
-    minioDrives,
-    minioAuth: values['api-key'] ? 'api-key' : 'certificate',
-  });
+  await starting;
 } catch (error) {
   console.error(`sandbox: start-up failed: ${(error as Error).message}`);
   await teardown();
   process.exit(1);
 }
-
-const { minio, kes, pki } = deployment;
-const rows: Array<[string, string]> = [
-  ['MinIO S3 endpoints', minio.endpoints.join(' ')],
-  ['MinIO root user', minio.rootUser],
-  ['MinIO root password', minio.rootPassword],
-  ['MinIO KMS default key', deployment.defaultKey],
-  ['MinIO → KES auth', values['api-key'] ? 'kes:v1 API key (MINIO_KMS_KES_API_KEY)' : `client certificate ${pki.minio.certFile}`],
-  ['KES endpoints', kes.map((k) => k.url).join(' ')],
-  ['KES CA certificate', pki.caFile],
-  ['KES admin cert / key', `${pki.admin.certFile} ${pki.admin.keyFile}`],
-  ['KES configs', kes.map((k) => k.options.configFile).join(' ')],
-  ['OpenBao (dev)', `${bao.address} root token: ${bao.rootToken}`],
-  ['Logs', dir],
-];
-const width = Math.max(...rows.map(([name]) => name.length));
-for (const [name, value] of rows) console.log(`  ${name.padEnd(width)}  ${value}`);
-console.log('');
-console.log(`  mc alias set sandbox ${minio.endpoint} ${minio.rootUser} ${minio.rootPassword}`);
-console.log('  mc admin kms key create sandbox my-key && mc mb sandbox/demo && mc encrypt set sse-kms my-key sandbox/demo');
-console.log('');
-console.log('sandbox: ready (Ctrl-C stops everything and removes the working folder)');
+if (stopping !== undefined || deployment === undefined || bao === undefined) {
+  // Stopped during start-up; the signal handler finishes the teardown and exits.
+  await stopping;
+} else {
+  const { minio, kes, pki } = deployment;
+  const rows: Array<[string, string]> = [
+    ['MinIO S3 endpoints', minio.endpoints.join(' ')],
+    ['MinIO root user', minio.rootUser],
+    ['MinIO root password', minio.rootPassword],
+    ['MinIO KMS default key', deployment.defaultKey],
+    ['MinIO → KES auth', values['api-key'] ? 'kes:v1 API key (MINIO_KMS_KES_API_KEY)' : `client certificate ${pki.minio.certFile}`],
+    ['KES endpoints', kes.map((k) => k.url).join(' ')],
+    ['KES CA certificate', pki.caFile],
+    ['KES admin cert / key', `${pki.admin.certFile} ${pki.admin.keyFile}`],
+    ['KES configs', kes.map((k) => k.options.configFile).join(' ')],
+    ['OpenBao (dev)', `${bao.address} root token: ${bao.rootToken}`],
+    ['Logs', dir],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  for (const [name, value] of rows) console.log(`  ${name.padEnd(width)}  ${value}`);
+  console.log('');
+  console.log(`  mc alias set sandbox ${minio.endpoint} ${minio.rootUser} ${minio.rootPassword}`);
+  console.log('  mc admin kms key create sandbox my-key && mc mb sandbox/demo && mc encrypt set sse-kms my-key sandbox/demo');
+  console.log('');
+  console.log('sandbox: ready (Ctrl-C stops everything and removes the working folder)');
+}

@@ -146,6 +146,37 @@ test('the sandbox serves encrypted objects and leaves nothing behind on SIGINT',
   assert.equal(existsSync(dir), false, 'working folder left behind');
 });
 
+test('SIGINT during start-up still stops everything that was started', async (t) => {
+  const child = spawn(process.execPath, [script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const output = { text: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.text += chunk.toString('utf8')));
+  const seen = new Set<number>();
+  t.after(() => {
+    for (const pid of seen) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  assert.ok(await waitForLine(child, output, /^sandbox: working folder /m, 60_000), 'the sandbox did not start');
+  const dir = /^sandbox: working folder (\S+)$/m.exec(output.text)?.[1] as string;
+  // Interrupt once the first peer process exists, while the rest is still coming up.
+  for (let i = 0; i < 300 && descendants(child.pid as number).length === 0; i++) await sleep(20);
+  for (const pid of descendants(child.pid as number)) seen.add(pid);
+  assert.ok(seen.size > 0, 'no peer process was started');
+  child.kill('SIGINT');
+  const timer = setInterval(() => {
+    for (const pid of descendants(child.pid as number)) seen.add(pid);
+  }, 50);
+  const giveUp = new AbortController();
+  const code = await Promise.race([exited, sleep(120_000, 'timeout' as const, { signal: giveUp.signal }).catch(() => 'timeout' as const)]);
+  giveUp.abort();
+  clearInterval(timer);
+  assert.equal(code, 0);
+  assert.doesNotMatch(output.text, /^sandbox: ready/m);
+  for (let i = 0; i < 50 && [...seen].some(alive); i++) await sleep(100);
+  assert.deepEqual([...seen].filter(alive).map((pid) => `${pid} ${commandLine(pid)}`), [], 'processes left behind');
+  assert.equal(existsSync(dir), false, 'working folder left behind');
+});
+
 test('without the peers the sandbox says how to install them and starts nothing', async (t) => {
   const emptyCache = mkdtempSync(join(tmpdir(), 'mskes-e2e-no-peers-'));
   const scratch = mkdtempSync(join(tmpdir(), 'mskes-e2e-no-peers-tmp-'));
