@@ -98,16 +98,25 @@ test('the sandbox serves encrypted objects and leaves nothing behind on SIGINT',
   child.stdout.on('data', (chunk: Buffer) => (output.text += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   let pids: number[] = [];
+  let dir: string | undefined;
   t.after(async () => {
-    // Only if an assertion failed midway: do not leave the sandbox or its children running.
-    for (const pid of [...descendants(child.pid as number), ...pids]) if (alive(pid)) process.kill(pid, 'SIGKILL');
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // Only if an assertion failed midway: stop the sandbox as a user would, then make sure.
+    if (child.exitCode === null && child.signalCode === null) {
+      const all = descendants(child.pid as number);
+      child.kill('SIGINT');
+      const giveUp = new AbortController();
+      await Promise.race([exited, sleep(30_000, undefined, { signal: giveUp.signal }).catch(() => undefined)]);
+      giveUp.abort();
+      for (const pid of [...all, ...pids]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   const ready = await waitForLine(child, output, /^sandbox: ready/m, 180_000);
   assert.ok(ready, `the sandbox did not get ready.\nstderr:\n${stderr.slice(-3000)}`);
 
-  const dir = /^sandbox: working folder (\S+)$/m.exec(output.text)?.[1];
+  dir = /^sandbox: working folder (\S+)$/m.exec(output.text)?.[1];
   assert.ok(dir !== undefined && existsSync(dir), 'working folder missing');
   const alias = /^\s*mc alias set sandbox (\S+) (\S+) (\S+)$/m.exec(output.text);
   assert.ok(alias !== null, 'no mc alias set line');
@@ -152,12 +161,15 @@ test('SIGINT during start-up still stops everything that was started', async (t)
   const output = { text: '' };
   child.stdout.on('data', (chunk: Buffer) => (output.text += chunk.toString('utf8')));
   const seen = new Set<number>();
+  let dir: string | undefined;
   t.after(() => {
-    for (const pid of seen) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of [...seen, ...descendants(child.pid as number)]) if (alive(pid)) process.kill(pid, 'SIGKILL');
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
   assert.ok(await waitForLine(child, output, /^sandbox: working folder /m, 60_000), 'the sandbox did not start');
-  const dir = /^sandbox: working folder (\S+)$/m.exec(output.text)?.[1] as string;
+  dir = /^sandbox: working folder (\S+)$/m.exec(output.text)?.[1];
+  assert.ok(dir !== undefined, 'no working folder line');
   // Interrupt once the first peer process exists, while the rest is still coming up.
   for (let i = 0; i < 300 && descendants(child.pid as number).length === 0; i++) await sleep(20);
   for (const pid of descendants(child.pid as number)) seen.add(pid);
