@@ -151,7 +151,9 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
     if (route.auth === 'policy') {
       identity = peerIdentity(socket);
       try {
-        state.policies.authorize(identity, path);
+        // Policies see the canonical path: a slash-less list request is authorized as the
+        // `/v1/key/list/` that upstream's 301 would have sent the client to (§1.2).
+        state.policies.authorize(identity, route.path + resource);
       } catch (err) {
         state.errorLog.debug('access denied: insufficient permissions', [
           ['req.method', method],

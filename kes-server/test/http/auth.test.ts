@@ -18,7 +18,7 @@ test('policy identity: allow prefix rule, deny wins, everything else 403', async
     keys: ['my-app', 'my-app-1', 'my-app-secret', 'other'],
     policies: new Map([
       ['app', { allow: ['/v1/key/generate/my-app*', '/v1/status', '/v1/identity/self/describe'], deny: ['/v1/key/generate/my-app-secret'], identities: [member.identity] }],
-      ['api-key-users', { allow: ['/v1/key/describe/*'], deny: [], identities: [apiClient.identity] }],
+      ['api-key-users', { allow: ['/v1/key/describe/*', '/v1/key/list/*'], deny: [], identities: [apiClient.identity] }],
     ]),
   });
   const cases = [
@@ -35,6 +35,10 @@ test('policy identity: allow prefix rule, deny wins, everything else 403', async
     { who: 'stranger', client: stranger, method: 'GET', path: '/v1/key/list', status: 403 },
     { who: 'stranger', client: stranger, method: 'GET', path: '/version', status: 200 },
     { who: 'api key', client: apiClient, method: 'GET', path: '/v1/key/describe/other', status: 200 },
+    // MinIO lists with `/v1/key/list` (no slash); a `/v1/key/list/*` policy must allow it (§11.4).
+    { who: 'api key', client: apiClient, method: 'GET', path: '/v1/key/list', status: 200 },
+    { who: 'api key', client: apiClient, method: 'GET', path: '/v1/key/list/my*', status: 200 },
+    { who: 'member', client: member, method: 'GET', path: '/v1/key/list', status: 403 },
     { who: 'api key', client: apiClient, method: 'DELETE', path: '/v1/key/delete/other', status: 403 },
     { who: 'admin', client: admin, method: 'DELETE', path: '/v1/key/delete/other', status: 200 },
   ];
