@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../kes-server/src/config/index.ts';
-import { peerPath } from '../test/support/peers.ts';
+import { peerPath } from '../sandbox/peers.ts';
 import { closeSessions, openSession, send } from './client.ts';
 import { type LoadJob, OPERATIONS, runJob } from './load.ts';
 import { OptionsError, parseOptions } from './options.ts';

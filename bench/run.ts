@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { peerBinDir, peerPath } from '../test/support/peers.ts';
+import { peerBinDir, peerPath } from '../sandbox/peers.ts';
 import { closeSessions, type Endpoint, openSession, send } from './client.ts';
 import type { ChildMessage, LoadJob, LoadResult, Operation, ParentMessage } from './load.ts';
 import { OptionsError, parseOptions, type BenchOptions, type ServerId, USAGE } from './options.ts';

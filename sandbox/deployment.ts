@@ -34,11 +34,11 @@ import {
   renderKesVaultPolicy,
 } from '../components/render/vault.ts';
 import type { KesVaultLayout } from '../components/render/vault.ts';
-import { KesProcess, kesRequest } from '../test/support/kes-process.ts';
-import { Minio } from '../test/support/minio.ts';
+import { KesProcess, kesRequest } from './kes-process.ts';
+import { Minio } from './minio.ts';
 import { freePort } from './process.ts';
 
-/** The part of a Vault/OpenBao client the set-up needs (`test/support/openbao.ts` provides it). */
+/** The part of a Vault/OpenBao client the set-up needs (`sandbox/openbao.ts` provides it). */
 export interface VaultAccess {
   readonly address: string;
   requestOk(method: string, path: string, body?: unknown, opts?: { token?: string | null }): Promise<{ status: number; body: any }>;

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Deployment, applyVaultSetup } from '../sandbox/deployment.ts';
-import { startOpenBao } from '../test/support/openbao.ts';
-import type { OpenBao } from '../test/support/openbao.ts';
-import { peerBinDir } from '../test/support/peers.ts';
+import { startOpenBao } from '../sandbox/openbao.ts';
+import type { OpenBao } from '../sandbox/openbao.ts';
+import { peerBinDir } from '../sandbox/peers.ts';
 
 const { values } = parseArgs({
   options: {

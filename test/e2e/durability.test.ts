@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Deployment, applyVaultSetup, defaultVaultLayout } from '../../sandbox/deployment.ts';
-import { Mc, describeError } from '../support/mc.ts';
+import { Mc, describeError } from '../../sandbox/mc.ts';
 import { MiB, encryptionContext, s3Client, sha256, sha256OfStream, testData, workDir } from './helpers.ts';
 import { RaftOpenBao } from './openbao-raft.ts';
 

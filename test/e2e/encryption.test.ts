@@ -23,9 +23,9 @@ import {
 } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Deployment, applyVaultSetup, defaultVaultLayout } from '../../sandbox/deployment.ts';
-import { Mc, describeError } from '../support/mc.ts';
-import { startOpenBao } from '../support/openbao.ts';
-import type { OpenBao } from '../support/openbao.ts';
+import { Mc, describeError } from '../../sandbox/mc.ts';
+import { startOpenBao } from '../../sandbox/openbao.ts';
+import type { OpenBao } from '../../sandbox/openbao.ts';
 import {
   MiB,
   encryptionContext,

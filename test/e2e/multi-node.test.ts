@@ -10,9 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Deployment, applyVaultSetup } from '../../sandbox/deployment.ts';
-import { Mc } from '../support/mc.ts';
-import { startOpenBao } from '../support/openbao.ts';
-import type { OpenBao } from '../support/openbao.ts';
+import { Mc } from '../../sandbox/mc.ts';
+import { startOpenBao } from '../../sandbox/openbao.ts';
+import type { OpenBao } from '../../sandbox/openbao.ts';
 import { sha256, sha256OfStream, testData, workDir } from './helpers.ts';
 
 const OBJECTS = 60;

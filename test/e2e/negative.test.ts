@@ -11,10 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Deployment, applyVaultSetup } from '../../sandbox/deployment.ts';
-import { Mc, describeError } from '../support/mc.ts';
-import { startOpenBao } from '../support/openbao.ts';
-import type { OpenBao } from '../support/openbao.ts';
-import { kesRequest } from '../support/kes-process.ts';
+import { Mc, describeError } from '../../sandbox/mc.ts';
+import { startOpenBao } from '../../sandbox/openbao.ts';
+import type { OpenBao } from '../../sandbox/openbao.ts';
+import { kesRequest } from '../../sandbox/kes-process.ts';
 import { s3Client, testData, workDir } from './helpers.ts';
 
 const KMS_DENIED = 'insufficient permissions to perform KMS operation';

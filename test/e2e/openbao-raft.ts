@@ -7,9 +7,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baoRequest } from '../support/openbao.ts';
-import type { BaoResponse } from '../support/openbao.ts';
-import { peerPath } from '../support/peers.ts';
+import { baoRequest } from '../../sandbox/openbao.ts';
+import type { BaoResponse } from '../../sandbox/openbao.ts';
+import { peerPath } from '../../sandbox/peers.ts';
 import { ManagedProcess, baseEnv, freePort, waitUntil } from '../../sandbox/process.ts';
 
 export class RaftOpenBao {

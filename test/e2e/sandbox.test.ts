@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { Mc } from '../support/mc.ts';
+import { Mc } from '../../sandbox/mc.ts';
 import { sha256, testData } from './helpers.ts';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));

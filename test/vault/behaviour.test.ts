@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isKeyStoreError } from '../../kes-server/src/keystore/errors.ts';
 import { VaultKeyStore } from '../../kes-server/src/keystore/vault/index.ts';
-import { startOpenBao, type OpenBao } from '../support/openbao.ts';
+import { startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
 import { provisionKes, type Provisioned } from './provision.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);

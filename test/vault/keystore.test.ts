@@ -7,7 +7,7 @@ import { after, before } from 'node:test';
 import { keystoreSuite } from '../../kes-server/test/support/keystore-suite.ts';
 import { VaultKeyStore } from '../../kes-server/src/keystore/vault/index.ts';
 import type { VaultOptions } from '../../kes-server/src/keystore/vault/options.ts';
-import { startOpenBao, type OpenBao } from '../support/openbao.ts';
+import { startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
 import { provisionKes } from './provision.ts';
 
 const cases = [

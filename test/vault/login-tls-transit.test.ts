@@ -12,7 +12,7 @@ import { isKeyStoreError } from '../../kes-server/src/keystore/errors.ts';
 import { VaultKeyStore } from '../../kes-server/src/keystore/vault/index.ts';
 import type { VaultOptions } from '../../kes-server/src/keystore/vault/options.ts';
 import { appRoleRoleParameters, renderKesVaultPolicy } from '../../components/render/vault.ts';
-import { startOpenBao, type OpenBao } from '../support/openbao.ts';
+import { startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
 import { ensureAuth, provisionKes } from './provision.ts';
 import { createCertificate, createKeyPair } from '../../kes-server/src/tls/x509.ts';
 

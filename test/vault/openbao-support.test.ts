@@ -1,11 +1,11 @@
 /**
- * The OpenBao test server helper (test/support/openbao.ts) that other suites reuse: it starts on
+ * The OpenBao test server helper (sandbox/openbao.ts) that other suites reuse: it starts on
  * loopback, serves its API, and stop() ends the process and removes its files.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { startOpenBao } from '../support/openbao.ts';
+import { startOpenBao } from '../../sandbox/openbao.ts';
 
 for (const tls of [false, true]) {
   test(`startOpenBao({ tls: ${tls} }) serves, then stop() cleans up`, async (t) => {

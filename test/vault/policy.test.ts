@@ -9,7 +9,7 @@ import { isKeyStoreError } from '../../kes-server/src/keystore/errors.ts';
 import { VaultKeyStore } from '../../kes-server/src/keystore/vault/index.ts';
 import type { KeyStore } from '../../kes-server/src/keystore/keystore.ts';
 import { renderKesVaultPolicy, type KesVaultLayout } from '../../components/render/vault.ts';
-import { startOpenBao, type OpenBao } from '../support/openbao.ts';
+import { startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
 import { provisionKes, type Provisioned } from './provision.ts';
 
 let bao: OpenBao;

@@ -10,7 +10,7 @@ import {
   renderKesVaultPolicy,
   type KesVaultLayout,
 } from '../../components/render/vault.ts';
-import type { OpenBao } from '../support/openbao.ts';
+import type { OpenBao } from '../../sandbox/openbao.ts';
 
 export interface ProvisionArgs {
   readonly layout: KesVaultLayout;

@@ -16,9 +16,9 @@ import { encodeKeyVersion, parseKeyVersion } from '../../kes-server/src/crypto/s
 import { VaultKeyStore } from '../../kes-server/src/keystore/vault/index.ts';
 import type { VaultOptions } from '../../kes-server/src/keystore/vault/options.ts';
 import { clientCertificateOfApiKey, createCertificate, createKeyPair } from '../../kes-server/src/tls/x509.ts';
-import { KesProcess } from '../support/kes-process.ts';
-import { peerPath } from '../support/peers.ts';
-import { freePort, startOpenBao, type OpenBao } from '../support/openbao.ts';
+import { KesProcess } from '../../sandbox/kes-process.ts';
+import { peerPath } from '../../sandbox/peers.ts';
+import { freePort, startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
 import { provisionKes } from './provision.ts';
 
 const run = promisify(execFile);

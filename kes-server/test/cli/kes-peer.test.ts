@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { peerPath } from '../../../test/support/peers.ts';
+import { peerPath } from '../../../sandbox/peers.ts';
 import { startKes } from '../support/kes.ts';
 import { makePki } from '../support/pki.ts';
 

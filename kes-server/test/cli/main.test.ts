@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { peerPath } from '../../../test/support/peers.ts';
+import { peerPath } from '../../../sandbox/peers.ts';
 import { call } from '../support/client.ts';
 import { makePki } from '../support/pki.ts';
 

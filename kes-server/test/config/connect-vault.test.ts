@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOpenBao } from '../../../test/support/openbao.ts';
+import { startOpenBao } from '../../../sandbox/openbao.ts';
 import { KeyCache } from '../../src/cache/key-cache.ts';
 import { connectKeyStore, parseConfig } from '../../src/config/index.ts';
 import { decrypt, encrypt, generateKeyVersion } from '../../src/crypto/key.ts';

@@ -8,9 +8,9 @@ import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { peerPath } from './peers.ts';
-import { ManagedProcess, baseEnv, waitUntil } from '../../sandbox/process.ts';
+import { ManagedProcess, baseEnv, waitUntil } from './process.ts';
 
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** The TypeScript KES server's command line entry point. */
 export const kesServerMain = join(repoRoot, 'kes-server', 'src', 'cli', 'main.ts');
 

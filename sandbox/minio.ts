@@ -7,9 +7,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { minioVolumes } from '../../components/render/minio-env.ts';
+import { minioVolumes } from '../components/render/minio-env.ts';
 import { peerPath } from './peers.ts';
-import { ManagedProcess, baseEnv, freePort, waitUntil } from '../../sandbox/process.ts';
+import { ManagedProcess, baseEnv, freePort, waitUntil } from './process.ts';
 
 export interface MinioTopology {
   /** Folder that receives the drives, the certs dirs and the logs. Must exist. */

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { peerPath } from './peers.ts';
-import { baseEnv } from '../../sandbox/process.ts';
+import { baseEnv } from './process.ts';
 
 export interface McResult {
   readonly code: number | null;
