@@ -41,6 +41,8 @@ export interface KesServerOptions extends ServerSettings {
   readonly reloadTls?: () => Promise<TlsMaterial>;
   /** Interval of `reloadTls`; default 15 minutes. */
   readonly tlsReloadMs?: number;
+  /** HTTP/1 read-header timeout and TLS handshake timeout; default 5 s as upstream (§1.1). */
+  readonly readHeaderTimeoutMs?: number;
   readonly errorLog?: ErrorLog;
   readonly auditLog?: AuditLog;
   readonly build?: BuildInfo;
@@ -94,7 +96,15 @@ export class KesServer {
     this.auditLog.setOnEvent((n) => this.metrics.auditEvents(n));
     this.#state = this.#buildState(opts, new Date());
     this.#mode = clientAuthMode(opts.tls.auth, anySkipAuth(opts.api));
-    this.#server = createSecureServer({ ...secureContextOptions(opts.tls, this.#mode), allowHTTP1: true });
+    const headerMs = opts.readHeaderTimeoutMs ?? 5000;
+    // Go derives its TLS handshake timeout from ReadHeaderTimeout (§1.1).
+    this.#server = createSecureServer({ ...secureContextOptions(opts.tls, this.#mode), allowHTTP1: true, handshakeTimeout: headerMs });
+    // HTTP/1 limits of the compat layer: header deadline checked at least every second, and
+    // keep-alive connections idle for up to 90 s like Go's IdleTimeout.
+    const h1 = this.#server as unknown as { headersTimeout: number; connectionsCheckingInterval: number; keepAliveTimeout: number };
+    h1.headersTimeout = headerMs;
+    h1.connectionsCheckingInterval = Math.min(1000, headerMs);
+    h1.keepAliveTimeout = 90_000;
     this.#server.setTimeout(90_000);
     this.#server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
