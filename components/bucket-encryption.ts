@@ -13,6 +13,7 @@ export interface BucketEncryptionArgs {
   readonly forceDestroy?: boolean;
 }
 
+/** A MinIO bucket and its default-encryption rule (SSE-KMS with `keyId`), declared after the bucket. */
 export class BucketEncryption extends pulumi.ComponentResource {
   public readonly bucket: pulumi.Output<string>;
   public readonly keyId: string;

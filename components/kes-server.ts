@@ -21,10 +21,15 @@ export type Target = 'docker' | 'kubernetes' | 'linux';
 
 /** Arguments of `KesServer`. */
 export interface KesServerArgs {
+  /** Where the replicas run. */
   readonly target: Target;
   /** Replicas (Docker, Kubernetes); Linux runs one per host. Default 2. */
   readonly replicas?: number;
-  /** Vault keystore layout; AppRole credentials come separately. */
+  /**
+   * Vault keystore layout as KES sees it (`endpoint` reachable from the replicas; K/V `engine`,
+   * `version`, `prefix`, `namespace`; AppRole mount `approlePath`), plus optional PEMs: the CA that
+   * verifies Vault, and a client certificate/key for mTLS to Vault. AppRole credentials come separately.
+   */
   readonly vault: {
     readonly endpoint: string;
     readonly engine: string;
@@ -36,22 +41,33 @@ export interface KesServerArgs {
     readonly clientCertPem?: pulumi.Input<string>;
     readonly clientKeyPem?: pulumi.Input<string>;
   };
+  /** AppRole role id; reaches KES by environment variable, never written into the config file. */
   readonly roleId: pulumi.Input<string>;
+  /** AppRole secret id (made secret here); reaches KES from the target's secret store by environment variable. */
   readonly secretId: pulumi.Input<string>;
+  /** KES server certificate (SANs must cover the names MinIO uses, see `kesSanTarget`). */
   readonly serverCertPem: pulumi.Input<string>;
+  /** Its private key (made secret here). */
   readonly serverPrivateKeyPem: pulumi.Input<string>;
+  /** Hex SHA-256 identity of the admin key (`KesPki.adminIdentity`). */
   readonly adminIdentity: pulumi.Input<string>;
+  /** Hex SHA-256 identity MinIO presents (`KesPki.minioIdentity`); the only member of the `minio` policy. */
   readonly minioIdentity: pulumi.Input<string>;
   /** Keys created at start-up. */
   readonly keys: readonly string[];
   /** Key patterns MinIO may use; default all. */
   readonly keyPatterns?: readonly string[];
+  /** Cache expiry; see `KesConfigArgs.cache`. */
   readonly cache?: KesConfigArgs['cache'];
+  /** Log levels; see `KesConfigArgs.log`. */
   readonly log?: KesConfigArgs['log'];
-  /** Prebuilt image; default: built from `kes-server/` (Docker, Kubernetes). */
+  /** Image reference. Docker default: built from `kes-server/` (context: the repository root). Required on Kubernetes. */
   readonly image?: pulumi.Input<string>;
+  /** Docker: the network the replicas join (with the alias `<name>-kes`). */
   readonly docker?: { readonly network: pulumi.Input<string> };
+  /** Kubernetes: namespace and cluster domain (default `cluster.local`). */
   readonly kubernetes?: { readonly namespace: string; readonly clusterDomain?: string };
+  /** Linux: hosts (one replica each), Node.js binary (default `/usr/bin/node`), server entry (default `/opt/kes-server/src/cli/main.ts`). */
   readonly linux?: { readonly hosts: readonly LinuxHost[]; readonly nodeBinary?: string; readonly serverEntry?: string };
 }
 
@@ -91,6 +107,7 @@ export class KesServer extends pulumi.ComponentResource {
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new pulumi.ResourceError('KesServer: invalid [replicas]: must be 1..16', this);
     if (args.target === 'docker' && !args.docker) throw new pulumi.ResourceError('KesServer: invalid [docker]: required for the docker target', this);
     if (args.target === 'kubernetes' && !args.kubernetes?.namespace) throw new pulumi.ResourceError('KesServer: invalid [kubernetes.namespace]: required for the kubernetes target', this);
+    if (args.target === 'kubernetes' && args.image === undefined) throw new pulumi.ResourceError('KesServer: invalid [image]: the kubernetes target needs a pushed image', this);
     if (args.target === 'linux' && !args.linux?.hosts.length) throw new pulumi.ResourceError('KesServer: invalid [linux.hosts]: at least one host', this);
     if (!['docker', 'kubernetes', 'linux'].includes(args.target)) throw new pulumi.ResourceError('KesServer: invalid [target]', this);
 
@@ -147,8 +164,7 @@ export class KesServer extends pulumi.ComponentResource {
       }
       case 'kubernetes': {
         const ns = args.kubernetes!.namespace;
-        if (args.image === undefined) throw new pulumi.ResourceError('KesServer: invalid [image]: the kubernetes target needs a pushed image', this);
-        const { deployment, service } = declareKubernetesKes(this, name, { serviceName, namespace: ns, replicas, image: args.image, configYaml: this.configYaml, files, env });
+        const { deployment, service } = declareKubernetesKes(this, name, { serviceName, namespace: ns, replicas, image: args.image!, configYaml: this.configYaml, files, env });
         this.endpoints = [`https://${serviceName}.${ns}.svc.${args.kubernetes!.clusterDomain ?? 'cluster.local'}:${KES_PORT}`];
         this.ready = [deployment, service];
         break;

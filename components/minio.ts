@@ -42,8 +42,14 @@ export interface MinioClusterArgs {
   readonly rootUser?: string;
   /** Root password; default: generated (24 characters). */
   readonly rootPassword?: pulumi.Input<string>;
+  /** Docker: the network (shared with KES) and the 127.0.0.1 port of the first node's S3 API (default 9000). */
   readonly docker?: { readonly network: pulumi.Input<string>; readonly hostPort?: number };
+  /**
+   * Kubernetes: namespace, PVC size per drive (default `10Gi`) and class, and `mode`: a StatefulSet
+   * with headless Service (default) or a MinIO Operator `Tenant` (the operator must be installed).
+   */
   readonly kubernetes?: { readonly namespace: string; readonly storageSize?: string; readonly storageClassName?: string; readonly mode?: 'statefulset' | 'tenant' };
+  /** Linux: hosts (one node each), MinIO binary (default `/usr/local/bin/minio`), drive path (prefix) (default `/srv/minio/data`). */
   readonly linux?: { readonly hosts: readonly LinuxHost[]; readonly minioBinary?: string; readonly dataRoot?: string };
 }
 
@@ -85,6 +91,7 @@ export class MinioCluster extends pulumi.ComponentResource {
     });
     let envKeys: string[] = [];
     try {
+      if (!['docker', 'kubernetes', 'linux'].includes(args.target)) throw new Error('invalid [target]: must be docker, kubernetes or linux');
       if (args.target === 'docker' && !args.docker) throw new Error('invalid [docker]: required for the docker target');
       if (args.target === 'kubernetes' && !args.kubernetes?.namespace) throw new Error('invalid [kubernetes.namespace]: required for the kubernetes target');
       if (args.target === 'linux' && nodes === 0) throw new Error('invalid [linux.hosts]: at least one host');

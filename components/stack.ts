@@ -18,31 +18,53 @@ import type { VaultKesBackendArgs } from './vault-backend.ts';
 import { kesServerSans } from './render/pki.ts';
 import { isKesName } from './render/validate.ts';
 import { rethrowAsResourceError } from './errors.ts';
+import { explicitProvider } from './providers.ts';
 
 /** OpenBao image of the ephemeral dev server. */
 export const OPENBAO_IMAGE = 'quay.io/openbao/openbao:2.3.1';
 
-/** Arguments of `MinioSseKes`. */
+/**
+ * Arguments of `MinioSseKes`. Explicit providers go in `opts.providers`: `docker` / `kubernetes`
+ * reach every child; a `vault` provider replaces the one declared from `vault.address`/`token`
+ * (existing Vault only); a `minio` provider replaces the one declared from MinIO's endpoint (use it
+ * when Pulumi cannot reach that endpoint directly, e.g. a cluster-internal Service).
+ */
 export interface MinioSseKesArgs {
+  /** Where KES and MinIO run. */
   readonly target: Target;
-  /** An existing Vault/OpenBao, or `ephemeral` (Docker target only: an OpenBao dev container). */
+  /**
+   * An existing Vault/OpenBao (`address` as KES reaches it; `token` for the Vault provider, unless
+   * `opts.providers` has one; `caCertPem` to verify Vault's certificate from KES), or `ephemeral`:
+   * an OpenBao dev container on the Docker target (in-memory; for CI), published on 127.0.0.1:`hostPort` (default 8200).
+   */
   readonly vault:
-    | { readonly mode: 'existing'; readonly address: string; readonly token: pulumi.Input<string>; readonly caCertPem?: pulumi.Input<string> }
+    | { readonly mode: 'existing'; readonly address: string; readonly token?: pulumi.Input<string>; readonly caCertPem?: pulumi.Input<string> }
     | { readonly mode: 'ephemeral'; readonly hostPort?: number };
+  /** K/V mount, version, prefix, AppRole path, namespace; see `VaultKesBackendArgs`. */
   readonly vaultLayout?: Omit<VaultKesBackendArgs, 'tokenPeriodSeconds'>;
-  /** The default key (`MINIO_KMS_KES_KEY_NAME`) and further keys KES creates at start-up. */
+  /** The default key (`MINIO_KMS_KES_KEY_NAME`); KES creates it at start-up. */
   readonly defaultKey: string;
+  /** Further keys KES creates at start-up. */
   readonly keys?: readonly string[];
-  /** Buckets with their default SSE-KMS key. */
+  /** Buckets with their default SSE-KMS key (`defaultKey` or one of `keys`). */
   readonly buckets?: ReadonlyArray<{ readonly name: string; readonly key: string }>;
+  /** KES replicas (Docker, Kubernetes); default 2. Linux: one per host in `linux.kesHosts`. */
   readonly kesReplicas?: number;
+  /** MinIO nodes (Docker, Kubernetes); default 1. Linux: one per host in `linux.minioHosts`. */
   readonly minioNodes?: number;
+  /** Drives per MinIO node; default 1. */
   readonly minioDrivesPerNode?: number;
+  /** How MinIO authenticates to KES: `kes:v1:` API key (default) or a client certificate. */
   readonly minioAuth?: 'apiKey' | 'certificate';
+  /** MinIO image; default `DEFAULT_MINIO_IMAGE`. */
   readonly minioImage?: string;
+  /** KES image; default on Docker: built from `kes-server/`. Required on Kubernetes (a pushed image). */
   readonly kesImage?: pulumi.Input<string>;
+  /** Docker: host port (on 127.0.0.1) of the first MinIO node's S3 API; default 9000. */
   readonly docker?: { readonly minioHostPort?: number };
+  /** Kubernetes: namespace, cluster domain, MinIO as a StatefulSet (default) or Operator `Tenant`, PVC size. */
   readonly kubernetes?: KesServerArgs['kubernetes'] & { readonly minioMode?: 'statefulset' | 'tenant'; readonly storageSize?: string };
+  /** Linux: the hosts of KES and of MinIO (with `ssh`, installed over SSH; without, files are rendered only). */
   readonly linux?: { readonly kesHosts: readonly LinuxHost[]; readonly minioHosts: readonly LinuxHost[] };
 }
 
@@ -64,6 +86,7 @@ export function validateMinioSseKesArgs(a: MinioSseKesArgs): void {
   if (a.target === 'linux' && (!a.linux?.kesHosts.length || !a.linux?.minioHosts.length)) throw new Error('invalid [linux]: kesHosts and minioHosts are required');
 }
 
+/** The whole system: Vault backend, PKI, KES, MinIO and buckets with default SSE-KMS. */
 export class MinioSseKes extends pulumi.ComponentResource {
   public readonly kesEndpoints: string[];
   public readonly minioEndpoint: string;
@@ -76,8 +99,13 @@ export class MinioSseKes extends pulumi.ComponentResource {
 
   constructor(name: string, args: MinioSseKesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('minio-sse-kes:index:MinioSseKes', name, args, opts);
+    const givenVault = explicitProvider(opts, vault.Provider);
+    const givenMinio = explicitProvider(opts, minio.Provider);
     try {
       validateMinioSseKesArgs(args);
+      if (args.vault.mode === 'existing' && args.vault.token === undefined && givenVault === undefined) {
+        throw new Error('invalid [vault.token]: required unless opts.providers has a vault provider');
+      }
     } catch (e) {
       rethrowAsResourceError('MinioSseKes', e, this);
     }
@@ -85,9 +113,9 @@ export class MinioSseKes extends pulumi.ComponentResource {
     let network: docker.Network | undefined;
     if (args.target === 'docker') network = new docker.Network(`${name}-net`, { name: `${name}-net`, driver: 'bridge' }, parent);
 
-    // Vault provider: explicit providers in opts win; otherwise one is declared here.
+    // Vault provider: an explicit one in opts wins for an existing Vault; otherwise one is declared here.
     let vaultEndpoint: string;
-    let vaultProvider: vault.Provider;
+    let vaultProvider: pulumi.ProviderResource;
     if (args.vault.mode === 'ephemeral') {
       const token = new random.RandomPassword(`${name}-openbao-token`, { length: 32, special: false }, parent);
       const image = new docker.RemoteImage(`${name}-openbao-image`, { name: OPENBAO_IMAGE, keepLocally: true }, parent);
@@ -102,6 +130,10 @@ export class MinioSseKes extends pulumi.ComponentResource {
           networksAdvanced: [{ name: network!.name, aliases: [`${name}-openbao`] }],
           ports: [{ internal: 8200, external: port, ip: '127.0.0.1' }],
           capabilities: { adds: ['IPC_LOCK'] },
+          // The Vault provider talks to it right after creation: wait until it answers.
+          healthcheck: { tests: ['CMD', 'bao', 'status', '-address=http://127.0.0.1:8200'], interval: '2s', timeout: '5s', retries: 30, startPeriod: '2s' },
+          wait: true,
+          waitTimeout: 120,
         },
         parent,
       );
@@ -109,7 +141,7 @@ export class MinioSseKes extends pulumi.ComponentResource {
       vaultProvider = new vault.Provider(`${name}-vault`, { address: `http://127.0.0.1:${port}`, token: pulumi.secret(token.result), skipChildToken: true, skipGetVaultVersion: true }, { parent: this, dependsOn: [bao] });
     } else {
       vaultEndpoint = args.vault.address;
-      vaultProvider = new vault.Provider(`${name}-vault`, { address: args.vault.address, token: pulumi.secret(args.vault.token) }, parent);
+      vaultProvider = givenVault ?? new vault.Provider(`${name}-vault`, { address: args.vault.address, token: pulumi.secret(args.vault.token as pulumi.Input<string>) }, parent);
     }
     const layout = args.vaultLayout ?? {};
     const backend = new VaultKesBackend(`${name}-vault-backend`, layout, { parent: this, providers: { vault: vaultProvider } });
@@ -156,11 +188,13 @@ export class MinioSseKes extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: kes.ready },
     );
-    const minioProvider = new minio.Provider(
-      `${name}-minio`,
-      { minioServer: cluster.endpoint, minioUser: cluster.rootUser, minioPassword: cluster.rootPassword, minioSsl: false },
-      { parent: this, dependsOn: cluster.ready },
-    );
+    const minioProvider =
+      givenMinio ??
+      new minio.Provider(
+        `${name}-minio`,
+        { minioServer: cluster.endpoint, minioUser: cluster.rootUser, minioPassword: cluster.rootPassword, minioSsl: false },
+        { parent: this, dependsOn: cluster.ready },
+      );
     this.buckets = (args.buckets ?? []).map((b) => b.name);
     for (const b of args.buckets ?? []) {
       new BucketEncryption(`${name}-${b.name}`, { bucket: b.name, keyId: b.key }, { parent: this, providers: { minio: minioProvider }, dependsOn: cluster.ready });

@@ -8,8 +8,9 @@ import { readStackConfig } from './config.ts';
 
 const config = new pulumi.Config();
 const args = readStackConfig((key) => config.get(key), process.env);
+// readStackConfig always sets the token of an existing Vault; it is a secret from here on.
 const secretArgs =
-  args.vault.mode === 'existing' ? { ...args, vault: { ...args.vault, token: pulumi.secret(args.vault.token) } } : args;
+  args.vault.mode === 'existing' ? { ...args, vault: { ...args.vault, token: pulumi.secret(args.vault.token as string) } } : args;
 
 const system = new MinioSseKes('sse', secretArgs);
 

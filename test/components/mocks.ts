@@ -1,20 +1,30 @@
 /**
- * Pulumi mocks for component tests: every registered resource is recorded, invokes are refused,
- * and computed outputs are realistic (real PEM keys and certificates from node:crypto and the KES
- * X.509 builder, role ids, secret ids, random bytes). Call `installMocks()` once per test file
- * before importing any module that declares resources.
+ * Pulumi mocks for component tests: every registered resource is recorded (inputs, outputs,
+ * parent, dependencies, provider), invokes are refused, and computed outputs are realistic:
+ * `tls.PrivateKey` returns a real P-256 key pair from node:crypto, `tls.SelfSignedCert` a real
+ * certificate signed by the given key, `tls.LocallySignedCert` a real certificate for the public
+ * key of its request, with the request's subject and SANs, signed by the given CA key and issuer.
+ * The certificate request itself is a mock token (no DER CSR) that the signing mock resolves.
+ * Call `installMocks()` once per test file before importing any module that declares resources.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createCertificate } from '../../kes-server/src/tls/x509.ts';
+import type { ExtKeyUsage } from '../../kes-server/src/tls/x509.ts';
 
 /** One `newResource` call. */
 export interface Recorded {
   readonly type: string;
   readonly name: string;
   readonly inputs: Record<string, any>;
+  /** The state the mock returned (inputs plus computed outputs). */
+  readonly outputs: Record<string, any>;
   readonly provider: string | undefined;
   readonly custom: boolean | undefined;
+  /** URN of the parent ('' at the stack root). */
+  readonly parent: string;
+  /** URNs this resource waits for (explicit `dependsOn`, expanded through components, and inputs). */
+  readonly dependencies: readonly string[];
 }
 
 function pemKeyPair(): { privateKeyPem: string; publicKeyPem: string; privateKeyPemPkcs8: string } {
@@ -26,21 +36,62 @@ function pemKeyPair(): { privateKeyPem: string; publicKeyPem: string; privateKey
   };
 }
 
-function certPem(cn: string, isCA: boolean): string {
-  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return createCertificate({ commonName: cn, publicKey: pair.publicKey, signingKey: pair.privateKey, notAfter: new Date(Date.now() + 86_400_000), isCA, dnsNames: isCA ? [] : ['localhost'] });
+const extKeyUsage = (uses: unknown): ExtKeyUsage[] =>
+  (Array.isArray(uses) ? uses : []).filter((u): u is ExtKeyUsage => u === 'serverAuth' || u === 'clientAuth');
+
+interface PendingRequest {
+  readonly privateKeyPem: string;
+  readonly commonName: string;
+  readonly dnsNames: string[];
+  readonly ipAddresses: string[];
 }
 
-function computed(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+/** Certificate requests by their mock PEM token. */
+const requests = new Map<string, PendingRequest>();
+
+function computed(type: string, name: string, raw: Record<string, any>): Record<string, unknown> {
+  const inputs = plain(raw);
+  const notAfter = new Date(Date.now() + (inputs.validityPeriodHours ?? 24) * 3_600_000);
   switch (type) {
     case 'tls:index/privateKey:PrivateKey':
       return pemKeyPair();
-    case 'tls:index/selfSignedCert:SelfSignedCert':
-      return { certPem: certPem(inputs.subject?.commonName ?? name, inputs.isCaCertificate === true) };
-    case 'tls:index/locallySignedCert:LocallySignedCert':
-      return { certPem: certPem(name, false) };
-    case 'tls:index/certRequest:CertRequest':
-      return { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${name}\n-----END CERTIFICATE REQUEST-----\n` };
+    case 'tls:index/selfSignedCert:SelfSignedCert': {
+      const key = createPrivateKey(inputs.privateKeyPem);
+      return {
+        certPem: createCertificate({
+          commonName: inputs.subject?.commonName ?? name,
+          publicKey: createPublicKey(key),
+          signingKey: key,
+          notAfter,
+          isCA: inputs.isCaCertificate === true,
+          dnsNames: inputs.dnsNames ?? [],
+          ipAddresses: inputs.ipAddresses ?? [],
+          extKeyUsage: extKeyUsage(inputs.allowedUses),
+        }),
+      };
+    }
+    case 'tls:index/certRequest:CertRequest': {
+      const token = `-----BEGIN CERTIFICATE REQUEST-----\nmock ${name} ${randomBytes(8).toString('hex')}\n-----END CERTIFICATE REQUEST-----\n`;
+      requests.set(token, { privateKeyPem: inputs.privateKeyPem, commonName: inputs.subject?.commonName ?? name, dnsNames: inputs.dnsNames ?? [], ipAddresses: inputs.ipAddresses ?? [] });
+      return { certRequestPem: token };
+    }
+    case 'tls:index/locallySignedCert:LocallySignedCert': {
+      const req = requests.get(inputs.certRequestPem);
+      if (!req) throw new Error(`mock: ${name} refers to an unknown certificate request`);
+      return {
+        certPem: createCertificate({
+          commonName: req.commonName,
+          publicKey: createPublicKey(req.privateKeyPem),
+          signingKey: createPrivateKey(inputs.caPrivateKeyPem),
+          issuer: new X509Certificate(inputs.caCertPem),
+          notAfter,
+          isCA: inputs.isCaCertificate === true,
+          dnsNames: req.dnsNames,
+          ipAddresses: req.ipAddresses,
+          extKeyUsage: extKeyUsage(inputs.allowedUses),
+        }),
+      };
+    }
     case 'vault:appRole/authBackendRole:AuthBackendRole':
       return { roleId: `role-id-of-${name}` };
     case 'vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId':
@@ -60,14 +111,24 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
   }
 }
 
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+}
+
 /** Installs the mocks; returns the live list of recorded resources and lookup helpers. */
 export async function installMocks(project = 'minio-sse-kes', stack = 'test') {
   const resources: Recorded[] = [];
+  const graph = new Map<string, { parent: string; dependencies: string[] }>();
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom });
-        return { id: args.custom === false ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed(args.type, args.name, args.inputs) } };
+        const state = { ...args.inputs, ...computed(args.type, args.name, args.inputs) };
+        const g = graph.get(`${args.type}::${args.name}`) ?? { parent: '', dependencies: [] };
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, outputs: state, provider: args.provider, custom: args.custom, ...g });
+        return { id: args.custom === false ? undefined : `${args.name}-id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {
         throw new Error(`unexpected invoke ${args.token}`);
@@ -77,6 +138,13 @@ export async function installMocks(project = 'minio-sse-kes', stack = 'test') {
     stack,
     false,
   );
+  // The mock monitor passes parent and dependencies to no callback: note them per registration.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: unknown): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    graph.set(`${req.getType()}::${req.getName()}`, { parent: req.getParent(), dependencies: req.getDependenciesList() });
+    return register(req, cb);
+  };
   const find = (type: string, name: string): Recorded => {
     const r = resources.find((x) => x.type === type && x.name === name);
     if (!r) throw new Error(`no ${type} named ${name}; have: ${resources.map((x) => `${x.type} ${x.name}`).join(', ')}`);
@@ -94,6 +162,12 @@ export async function installMocks(project = 'minio-sse-kes', stack = 'test') {
       return urns[0];
     },
   };
+}
+
+/** Type and name of the resource a URN names. */
+export function urnParts(urn: string): { type: string; name: string } {
+  const parts = urn.split('::');
+  return { type: parts[2].split('$').pop() as string, name: parts.slice(3).join('::') };
 }
 
 /** The immediate parent type of a URN (`undefined` at the stack root). */

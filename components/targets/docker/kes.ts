@@ -54,7 +54,7 @@ export function declareDockerKes(
           uploads,
           networksAdvanced: [{ name: a.network, aliases: [a.serviceName] }],
           restart: 'unless-stopped',
-          readOnly: true,
+          // No read-only root filesystem: the daemon refuses uploads into one (files arrive by upload).
           capabilities: { drops: ['ALL'] },
           ports: [],
         },
