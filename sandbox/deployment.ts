@@ -132,6 +132,8 @@ export interface DeploymentOptions {
   readonly layout?: KesVaultLayout;
   /** KES replicas, all listed in `MINIO_KMS_KES_ENDPOINT`. Default 1. */
   readonly kesReplicas?: number;
+  /** Worker processes per TypeScript KES replica (see `KesProcessOptions.workers`). */
+  readonly kesWorkers?: number;
   readonly minioNodes?: number;
   readonly minioDrives?: number;
   /** How MinIO authenticates to KES: an mTLS client certificate (default) or a `kes:v1:` API key. */
@@ -210,6 +212,7 @@ export class Deployment {
           ca: pki.caPem,
           env: { [KES_VAULT_ROLE_ID_ENV]: options.credentials.roleId, [KES_VAULT_SECRET_ID_ENV]: options.credentials.secretId },
           implementation: options.kesImplementation ?? (process.env.KES_E2E_IMPLEMENTATION === 'upstream' ? 'upstream' : 'ts'),
+          workers: options.kesWorkers,
         });
         kes.push(replica);
         await replica.start();

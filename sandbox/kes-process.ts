@@ -30,6 +30,11 @@ export interface KesProcessOptions {
   readonly clientKey?: string;
   /** `ts` (default) runs this repository's server; `upstream` the pinned minio/kes binary. */
   readonly implementation?: 'ts' | 'upstream';
+  /**
+   * Worker processes of the TypeScript server (`--workers N`; default: its own default, one per
+   * CPU). Metrics are per worker, so a test that reads request counts runs one. Ignored upstream.
+   */
+  readonly workers?: number;
   readonly name?: string;
   readonly readyTimeoutMs?: number;
 }
@@ -126,7 +131,8 @@ export class KesProcess {
   #commandLine(): { command: string; args: string[] } {
     const serverArgs = ['server', '--config', this.options.configFile];
     if (this.options.implementation === 'upstream') return { command: peerPath('kes'), args: serverArgs };
-    return { command: process.execPath, args: [kesServerMain, ...serverArgs] };
+    const workers = this.options.workers === undefined ? [] : ['--workers', String(this.options.workers)];
+    return { command: process.execPath, args: [kesServerMain, ...serverArgs, ...workers] };
   }
 }
 

@@ -25,7 +25,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Deployment, applyVaultSetup, defaultVaultLayout } from '../../sandbox/deployment.ts';
 import { Mc, describeError } from '../../sandbox/mc.ts';
 import { MiB, encryptionContext, s3Client, sha256, sha256OfStream, testData, workDir } from './helpers.ts';
-import { RaftOpenBao } from './openbao-raft.ts';
+import { RaftOpenBao } from '../../sandbox/openbao-raft.ts';
 
 // Cached keys not used for `unused` are evicted while the key store is online; while it is offline
 // the regular expiry pauses and entries live up to `offline` (spec §9).
@@ -109,7 +109,9 @@ describe('durability of SSE objects across restarts and a Vault outage', () => {
     }
   }
 
-  test('every object decrypts after restarting KES', async () => {
+  // KES keeps its keys only in memory: a restart empties the cache, so every decrypt below fetches
+  // its key from OpenBao again.
+  test('every object decrypts after restarting KES (empty key cache, OpenBao up)', async () => {
     const d = deployment as Deployment;
     const before = d.kes[0].process?.pid;
     await d.kes[0].restart();
@@ -137,6 +139,18 @@ describe('durability of SSE objects across restarts and a Vault outage', () => {
     // Warm the cache (every key is used now), then take Vault away.
     await assertAllReadable('before the outage');
     await (bao as RaftOpenBao).stop();
+    // KES notices the outage at its next key-store probe (every 10 s). Until then the regular
+    // `unused` expiry still runs, so keep every key in use until KES reports the store offline.
+    // Each worker process of the server probes on its own; every status request opens a new
+    // connection, which the workers take in turn, so four answers in a row cover them.
+    const reportsOffline = async () => JSON.parse((await d.kesAdmin('GET', '/v1/status')).body).keystore_unreachable === true;
+    let offline = false;
+    for (let attempt = 0; attempt < 40 && !offline; attempt++) {
+      await assertAllReadable('while KES has not yet noticed the outage');
+      offline = (await reportsOffline()) && (await reportsOffline()) && (await reportsOffline()) && (await reportsOffline());
+      if (!offline) await sleep(500);
+    }
+    assert.ok(offline, 'KES did not notice that OpenBao is down');
     // Wait longer than `unused`: online, the entries would be evicted by now; offline, they stay.
     await sleep(UNUSED_MS + 12_000);
     assert.equal(d.kes[0].running && d.minio.processes.every((p) => p.running), true, 'nothing may have crashed');

@@ -249,6 +249,39 @@ describe('MinIO SSE through the TypeScript KES server (MinIO authenticates with 
     assert.deepEqual(filesContaining(join(drive, 'plain'), needle), []);
     assert.equal((await getSha(s3, 'kms-default', 'marker.txt')).sha, sha256(marker));
   });
+
+  test('mc: explicit SSE-KMS key, SSE-S3, a server-side copy and a listing', async () => {
+    const { mc, dir } = env();
+    await mc.ok(['mb', 'e2e/mc-explicit']);
+    const body = testData('mc-explicit', 2 * MiB + 7);
+    const file = join(dir, 'mc-explicit.bin');
+    await pipeline(testDataStream('mc-explicit', body.length), createWriteStream(file));
+    await mc.ok(['cp', '--enc-kms', 'e2e/mc-explicit/kms=object-key', file, 'e2e/mc-explicit/kms.bin']);
+    await mc.ok(['pipe', '--enc-s3', 'e2e/mc-explicit/s3', 'e2e/mc-explicit/s3.bin'], { input: body });
+    // Both objects live on the same alias, so mc asks MinIO to copy (CopyObject): decrypt with
+    // object-key, encrypt with the default key.
+    await mc.ok(['cp', '--enc-s3', 'e2e/mc-explicit/copy', 'e2e/mc-explicit/kms.bin', 'e2e/mc-explicit/copy.bin']);
+
+    const expected: Record<string, Record<string, string>> = {
+      'kms.bin': { 'X-Amz-Server-Side-Encryption': 'aws:kms', 'X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id': 'arn:aws:kms:object-key' },
+      's3.bin': { 'X-Amz-Server-Side-Encryption': 'AES256' },
+      'copy.bin': { 'X-Amz-Server-Side-Encryption': 'AES256' },
+    };
+    for (const [name, headers] of Object.entries(expected)) {
+      const metadata = (await mc.ok(['stat', `e2e/mc-explicit/${name}`])).json[0]?.metadata as Record<string, string>;
+      for (const [header, value] of Object.entries(headers)) assert.equal(metadata[header], value, `${name} ${header}`);
+      if (headers['X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id'] === undefined) {
+        assert.equal(metadata['X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id'], undefined, `${name} must not name a KMS key`);
+      }
+      const read = await mc.ok(['cat', `e2e/mc-explicit/${name}`], { binary: true });
+      assert.equal(sha256(read.bytes), sha256(body), name);
+    }
+    const listed = await mc.ok(['ls', 'e2e/mc-explicit']);
+    assert.deepEqual(
+      listed.json.map((doc) => [doc.key, doc.size]).sort(),
+      [['copy.bin', body.length], ['kms.bin', body.length], ['s3.bin', body.length]],
+    );
+  });
 });
 
 describe('MinIO SSE through the TypeScript KES server (MinIO authenticates with a kes:v1 API key)', () => {
