@@ -20,7 +20,8 @@ import { isKeyStoreError } from './keystore/errors.ts';
 import { AuditLog } from './log/audit-log.ts';
 import { ErrorLog } from './log/error-log.ts';
 import { LevelInfo } from './log/slog.ts';
-import { Metrics } from './metrics/metrics.ts';
+import { Metrics, type MetricsSnapshot } from './metrics/metrics.ts';
+import { type ClusterChannel, WorkerLink } from './cluster/worker-link.ts';
 
 /** The parts of a configuration that can change on reload. */
 export interface ServerSettings {
@@ -48,6 +49,11 @@ export interface KesServerOptions extends ServerSettings {
   readonly build?: BuildInfo;
   /** Worker processes serving the same port (reported in metrics). Default 1. */
   readonly workers?: number;
+  /**
+   * The IPC channel to the primary when this is one of several workers: log lines and metrics
+   * are then shared with the other workers (`cluster/`).
+   */
+  readonly cluster?: ClusterChannel;
   readonly random?: (n: number) => Uint8Array;
 }
 
@@ -87,6 +93,7 @@ export class KesServer {
   #mode: ClientAuthMode;
   #tlsTimer: NodeJS.Timeout | undefined;
   #started = false;
+  readonly #link: WorkerLink | undefined;
 
   constructor(opts: KesServerOptions) {
     this.#opts = opts;
@@ -94,6 +101,15 @@ export class KesServer {
     this.auditLog = opts.auditLog ?? new AuditLog({ level: opts.log?.audit ?? LevelInfo });
     this.errorLog.setOnEvent((n) => this.metrics.errorEvents(n));
     this.auditLog.setOnEvent((n) => this.metrics.auditEvents(n));
+    if (opts.cluster) {
+      const link = new WorkerLink({
+        send: opts.cluster.send,
+        hubs: { error: this.errorLog.hub, audit: this.auditLog.hub },
+        snapshot: () => this.metrics.snapshot(),
+      });
+      opts.cluster.onMessage((msg) => link.receive(msg));
+      this.#link = link;
+    }
     this.#state = this.#buildState(opts, new Date());
     this.#mode = clientAuthMode(opts.tls.auth, anySkipAuth(opts.api));
     const headerMs = opts.readHeaderTimeoutMs ?? 5000;
@@ -133,10 +149,19 @@ export class KesServer {
       errorLog: this.errorLog,
       auditLog: this.auditLog,
       metrics: this.metrics,
+      collectMetrics: () => this.#collectMetrics(),
       build: this.#opts.build ?? buildInfo(),
       workers: this.#opts.workers ?? 1,
       random: this.#opts.random ?? systemRandom,
     };
+  }
+
+  /** The counters of every worker (of this process alone without a cluster). */
+  async #collectMetrics(): Promise<readonly MetricsSnapshot[]> {
+    if (!this.#link) return [this.metrics.snapshot()];
+    const { snapshots, complete } = await this.#link.collect();
+    if (!complete) this.errorLog.warn('metrics: the other workers did not answer in time; reporting this worker only');
+    return snapshots;
   }
 
   /** False (and the socket destroyed) when the client's certificate does not pass (§2.1). */

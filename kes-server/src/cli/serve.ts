@@ -1,9 +1,12 @@
 /**
  * Runs the server: one process, or with `--workers N` a `node:cluster` primary that forks N
- * workers sharing one port. Every worker derives the same state from the same config, so the
- * workers behave like one server (per-worker: key cache, metrics and log subscribers).
+ * workers sharing one port. Every worker derives the same state from the same config; the
+ * primary relays log lines and metrics between them (`cluster/relay.ts`), so the workers behave
+ * like one server. Per worker remain only the key cache and derived lookups.
  */
 import cluster from 'node:cluster';
+import { ClusterRelay } from '../cluster/relay.ts';
+import { processChannel } from '../cluster/worker-link.ts';
 import { loadConfig } from '../config/index.ts';
 import { ErrorLog } from '../log/error-log.ts';
 import { AuditLog } from '../log/audit-log.ts';
@@ -44,6 +47,7 @@ async function runServer(opts: RunOptions): Promise<void> {
     errorLog,
     auditLog,
     workers: Math.max(1, opts.workers),
+    ...(cluster.isWorker ? { cluster: processChannel() } : {}),
     ...(tlsFiles ? { reloadTls: () => loadTlsMaterial(tlsFiles) } : {}),
   });
   const addr = await server.listen(opts.address);
@@ -78,6 +82,10 @@ async function reload(server: KesServer, path: string, log: ErrorLog): Promise<v
 function runPrimary(opts: RunOptions): Promise<void> {
   let stopping = false;
   let announced = false;
+  const relay = new ClusterRelay();
+  cluster.on('fork', (worker) => relay.add(worker.id, (msg, done) => void worker.send(msg, done)));
+  cluster.on('message', (worker, msg) => relay.receive(worker.id, msg));
+  cluster.on('exit', (worker) => relay.remove(worker.id));
   for (let i = 0; i < opts.workers; i++) cluster.fork();
   cluster.on('listening', (_worker, address) => {
     if (announced) return;

@@ -3,7 +3,7 @@ import type { PolicySet } from '../auth/policy.ts';
 import type { KeyCache } from '../cache/key-cache.ts';
 import type { AuditLog } from '../log/audit-log.ts';
 import type { ErrorLog } from '../log/error-log.ts';
-import type { Metrics } from '../metrics/metrics.ts';
+import type { Metrics, MetricsSnapshot } from '../metrics/metrics.ts';
 import type { Route } from './route.ts';
 
 export interface BuildInfo {
@@ -21,6 +21,8 @@ export interface ServerState {
   readonly errorLog: ErrorLog;
   readonly auditLog: AuditLog;
   readonly metrics: Metrics;
+  /** The counters of every worker process serving the port (one entry with a single process). */
+  readonly collectMetrics: () => Promise<readonly MetricsSnapshot[]>;
   readonly build: BuildInfo;
   /** Number of worker processes serving the port (reported as threads). */
   readonly workers: number;

@@ -30,17 +30,16 @@ export class AuditLog {
   readonly hub = new LogHub();
   #level: number;
   readonly #console: (line: string) => void;
-  #onEvent: (n: number) => void;
 
   constructor(opts: AuditLogOptions) {
     this.#level = opts.level;
     this.#console = opts.console ?? ((line) => process.stdout.write(line + '\n'));
-    this.#onEvent = opts.onEvent ?? (() => {});
+    if (opts.onEvent) this.hub.setOnWritten(opts.onEvent);
   }
 
   /** Sets the callback run with the number of subscriber lines written (metrics). */
   setOnEvent(onEvent: (n: number) => void): void {
-    this.#onEvent = onEvent;
+    this.hub.setOnWritten(onEvent);
   }
 
   setLevel(level: number): void {
@@ -60,7 +59,7 @@ export class AuditLog {
         ]),
       );
     }
-    if (this.hub.size === 0) return;
+    if (!this.hub.wanted) return;
     const request: Record<string, string> = {};
     if (r.ip !== '') request.ip = r.ip;
     request.path = r.path;
@@ -70,7 +69,6 @@ export class AuditLog {
       request,
       response: { code: r.code, time: Math.round(r.durationMs) },
     });
-    const n = this.hub.publish(line);
-    if (n > 0) this.#onEvent(n);
+    this.hub.emit(line);
   }
 }

@@ -20,13 +20,12 @@ export class ErrorLog {
   readonly hub = new LogHub();
   #level: number;
   readonly #console: (line: string) => void;
-  #onEvent: (n: number) => void;
   readonly #clock: () => Date;
 
   constructor(opts: ErrorLogOptions) {
     this.#level = opts.level;
     this.#console = opts.console ?? ((line) => process.stderr.write(line + '\n'));
-    this.#onEvent = opts.onEvent ?? (() => {});
+    if (opts.onEvent) this.hub.setOnWritten(opts.onEvent);
     this.#clock = opts.clock ?? (() => new Date());
   }
 
@@ -36,7 +35,7 @@ export class ErrorLog {
 
   /** Sets the callback run with the number of subscriber lines written (metrics). */
   setOnEvent(onEvent: (n: number) => void): void {
-    this.#onEvent = onEvent;
+    this.hub.setOnWritten(onEvent);
   }
 
   /** Changes the level (config reload). */
@@ -48,10 +47,7 @@ export class ErrorLog {
     if (level < this.#level) return;
     const line = formatRecord(this.#clock(), level, msg, attrs);
     this.#console(line);
-    if (this.hub.size > 0) {
-      const n = this.hub.publish(JSON.stringify({ message: line }));
-      if (n > 0) this.#onEvent(n);
-    }
+    if (this.hub.wanted) this.hub.emit(JSON.stringify({ message: line }));
   }
 
   debug(msg: string, attrs?: readonly Attr[]): void {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -169,6 +170,63 @@ test('--workers 2: both workers serve one port and share the fs key store', asyn
   }
   const metrics = await call({ port, ca: pki.caCert, client: admin, path: '/v1/metrics' });
   assert.match(metrics.text, /^kes_system_num_threads 2$/m);
+  child.kill('SIGTERM');
+  assert.equal(await exited(child), 0);
+});
+
+/** Opens `/v1/log/<stream>` over HTTP/1.1 on a connection of its own and collects the lines. */
+function subscribeLog(t: TestContext, port: number, ca: string, client: { cert: string; key: string }, path: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, ca, servername: 'localhost', cert: client.cert, key: client.key, agent: false }, (res) => {
+      assert.equal(res.statusCode, 200);
+      const lines: string[] = [];
+      let buf = '';
+      res.on('data', (c: Buffer) => {
+        buf += c.toString();
+        const parts = buf.split('\n');
+        buf = parts.pop()!;
+        lines.push(...parts);
+      });
+      res.on('error', () => {});
+      resolve(lines);
+    });
+    t.after(() => req.destroy());
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('--workers 2: log subscribers see the events of both workers; metrics add up both workers', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const dir = await mkdtemp(join(tmpdir(), 'kes-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const config = await writeConfig(dir, pki, admin.identity, pki.issueClient('m').identity, '/v1/status');
+  const { child, endpoint } = await startBinary(t, ['server', '--config', config, '--workers', '2']);
+  const port = Number(new URL(endpoint).port);
+  // Two subscribers on two connections: round-robin puts them on different workers.
+  const auditA = await subscribeLog(t, port, pki.caCert, admin, '/v1/log/audit');
+  const auditB = await subscribeLog(t, port, pki.caCert, admin, '/v1/log/audit');
+  await new Promise((r) => setTimeout(r, 300)); // subscriber counts reach the primary
+  const names = ['w0', 'w1', 'w2', 'w3', 'w4', 'w5'];
+  // One connection per request (agent: false): the creates are spread over both workers.
+  for (const name of names) {
+    assert.equal((await call({ port, ca: pki.caCert, client: admin, method: 'POST', path: `/v1/key/create/${name}` })).status, 200);
+  }
+  const want = names.map((n) => `/v1/key/create/${n}`);
+  const paths = (lines: string[]) => lines.map((l) => (JSON.parse(l) as { request: { path: string } }).request.path).sort();
+  for (let i = 0; i < 100 && (auditA.length < names.length || auditB.length < names.length); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(paths(auditA), want, 'subscriber A sees every create');
+  assert.deepEqual(paths(auditB), want, 'subscriber B sees every create');
+
+  // Scrapes on two connections (two workers) report the same totals: 6 creates, 12 lines written.
+  for (let i = 0; i < 2; i++) {
+    const text = (await call({ port, ca: pki.caCert, client: admin, path: '/v1/metrics' })).text;
+    assert.match(text, /^kes_http_request_success\{code="200"\} 6$/m);
+    assert.match(text, /^kes_http_response_time_count 6$/m);
+    assert.match(text, /^kes_log_audit_events 12$/m);
+    assert.match(text, /^kes_system_num_threads 2$/m);
+  }
   child.kill('SIGTERM');
   assert.equal(await exited(child), 0);
 });

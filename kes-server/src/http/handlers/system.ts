@@ -1,7 +1,7 @@
 /** Server-level handlers: version, readiness, status, metrics and the API listing (§1.9). */
 import { availableParallelism, cpus } from 'node:os';
 import { isUnreachable } from '../../keystore/errors.ts';
-import { MetricsContentType } from '../../metrics/metrics.ts';
+import { MetricsContentType, renderSnapshot, sumSnapshots } from '../../metrics/metrics.ts';
 import { ErrKeyStoreUnavailable, ErrKeyStoreUnreachable } from '../errors.ts';
 import { empty, json, type RequestContext, type Reply } from '../route.ts';
 import type { ServerState } from '../state.ts';
@@ -55,13 +55,14 @@ export async function status(_ctx: RequestContext, state: ServerState): Promise<
   return json(out);
 }
 
+/** The counters of all workers added up: N workers report like one server (issue item 9). */
 export async function metrics(_ctx: RequestContext, state: ServerState): Promise<Reply> {
-  const mem = process.memoryUsage();
-  const body = state.metrics.render({
+  const total = sumSnapshots(await state.collectMetrics());
+  const body = renderSnapshot(total, {
     numCpu: cpus().length,
     numCpuUsed: availableParallelism(),
     threads: state.workers,
-    heapUsed: mem.heapUsed,
+    heapUsed: total.heapUsed,
     heapObjects: 0,
     stackUsed: 0,
   });
