@@ -1,5 +1,5 @@
 /**
- * An OpenBao server that survives a restart, for the durability tests: integrated (raft) storage
+ * An OpenBao server that survives a restart (outage and recovery tests): integrated (raft) storage
  * in a folder, initialised and unsealed through the HTTP API (`sys/init`, `sys/unseal`). A dev
  * server keeps everything in memory, so restarting it would lose the keys KES stored; stopping
  * this one and starting it again on the same port is a real outage and a real recovery. (OpenBao
@@ -7,10 +7,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baoRequest } from '../../sandbox/openbao.ts';
-import type { BaoResponse } from '../../sandbox/openbao.ts';
-import { peerPath } from '../../sandbox/peers.ts';
-import { ManagedProcess, baseEnv, freePort, waitUntil } from '../../sandbox/process.ts';
+import { baoRequest } from './openbao.ts';
+import type { BaoResponse } from './openbao.ts';
+import { peerPath } from './peers.ts';
+import { ManagedProcess, baseEnv, freePort, waitUntil } from './process.ts';
 
 export class RaftOpenBao {
   readonly address: string;
