@@ -1,7 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate, createHash, createPublicKey } from 'node:crypto';
 import { parse } from 'yaml';
+import { parseApiKey } from '../../kes-server/src/auth/api-key.ts';
+import { parseConfig } from '../../kes-server/src/config/index.ts';
+import { tenantErrors, validateK8s } from '../render/k8s-schema.ts';
 import { containsSecret, installMocks, isSecretInput, parentTypeOfUrn, plain, secret, settle, value } from './mocks.ts';
+import type { Recorded } from './mocks.ts';
 
 let m: Awaited<ReturnType<typeof installMocks>>;
 let C: typeof import('../../components/index.ts');
@@ -10,6 +15,10 @@ before(async () => {
   m = await installMocks();
   C = await import('../../components/index.ts');
 });
+
+/** Hex SHA-256 of the DER SubjectPublicKeyInfo of a key or certificate PEM, computed here. */
+const spkiSha256 = (pem: string) => createHash('sha256').update(createPublicKey(pem).export({ type: 'spki', format: 'der' })).digest('hex');
+const dependsOn = (r: Recorded, type: string, name: string) => r.dependencies.includes(m.urnOf(type, name));
 
 const envOf = async (r: { inputs: Record<string, any> }) => Object.fromEntries((plain(r.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 
@@ -50,6 +59,13 @@ test('docker target with an ephemeral OpenBao: graph, wiring and secrets', async
   assert.equal(config.policy.minio.identities[0], await value(s.minioIdentity));
   assert.equal(config.admin.identity, await value(s.adminIdentity));
   assert.match(uploads[2].content, /BEGIN EC PRIVATE KEY/);
+  // The admin identity is the SHA-256 of the SPKI of the mocked admin key.
+  assert.equal(config.admin.identity, spkiSha256(m.find('tls:index/privateKey:PrivateKey', 'dk-pki-admin-key').outputs.publicKeyPem));
+  // The KES server certificate names every container and belongs to the uploaded key.
+  const serverCert = new X509Certificate(uploads[1].content);
+  assert.equal(serverCert.subjectAltName, 'DNS:dk-kes, DNS:dk-kes-0, DNS:dk-kes-1, DNS:localhost, IP Address:127.0.0.1');
+  assert.equal(spkiSha256(uploads[1].content), spkiSha256(uploads[2].content));
+  assert.equal(serverCert.verify(new X509Certificate(await value(s.caCertPem)).publicKey), true);
 
   assert.equal(isSecretInput(m.find('docker:index/container:Container', 'dk-minio-1').inputs.envs), true);
   const minioEnv = await envOf(m.find('docker:index/container:Container', 'dk-minio-1'));
@@ -59,6 +75,19 @@ test('docker target with an ephemeral OpenBao: graph, wiring and secrets', async
   assert.equal(minioEnv.MINIO_KMS_KES_CAPATH, '/etc/minio/kes/ca.crt');
   assert.equal(minioEnv.MINIO_VOLUMES, '/data');
   assert.equal('MINIO_KMS_KES_CERT_FILE' in minioEnv, false);
+  // The API key MinIO receives has exactly the identity the KES policy admits (as the KES server computes it).
+  assert.deepEqual(config.policy.minio.identities, [parseApiKey(minioEnv.MINIO_KMS_KES_API_KEY).identity]);
+  const minioUploads = plain(m.find('docker:index/container:Container', 'dk-minio-1').inputs.uploads) as Array<{ file: string; content: string }>;
+  assert.deepEqual(minioUploads.map((u) => u.file), ['/etc/minio/kes/ca.crt']);
+  assert.equal(serverCert.verify(new X509Certificate(minioUploads[0].content).publicKey), true, 'MinIO trusts the CA that signed KES');
+  assert.equal(m.find('docker:index/remoteImage:RemoteImage', 'dk-minio-image').inputs.name, 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z');
+
+  // Order: MinIO after the KES containers, the provider and the buckets after MinIO.
+  const clusterComponent = m.find('minio-sse-kes:index:MinioCluster', 'dk');
+  for (const k of ['dk-kes-0', 'dk-kes-1']) assert.ok(dependsOn(clusterComponent, 'docker:index/container:Container', k), k);
+  assert.ok(dependsOn(m.find('pulumi:providers:minio', 'dk-minio'), 'docker:index/container:Container', 'dk-minio-1'));
+  assert.ok(dependsOn(m.find('minio-sse-kes:index:BucketEncryption', 'dk-secure-data'), 'docker:index/container:Container', 'dk-minio-1'));
+  assert.ok(dependsOn(m.find('pulumi:providers:vault', 'dk-vault'), 'docker:index/container:Container', 'dk-openbao'));
 
   const sse = m.find('minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption', 'dk-secure-data-sse').inputs;
   assert.deepEqual([sse.bucket, sse.encryptionType, sse.kmsKeyId], ['secure-data', 'aws:kms', 'bucket-key']);
@@ -68,10 +97,16 @@ test('docker target with an ephemeral OpenBao: graph, wiring and secrets', async
   assert.equal(vp.address, 'http://127.0.0.1:8200');
   assert.equal(isSecretInput(vp.token), true, 'vault token is secret');
   const bao = m.find('docker:index/container:Container', 'dk-openbao');
-  assert.equal((await envOf(bao)).BAO_DEV_ROOT_TOKEN_ID.length, 32);
+  assert.equal(isSecretInput(bao.inputs.envs), true, 'the dev root token is secret');
+  assert.equal((await envOf(bao)).BAO_DEV_ROOT_TOKEN_ID, plain(vp.token));
+  assert.equal(plain(vp.token).length, 32);
+  assert.deepEqual([bao.inputs.wait, bao.inputs.healthcheck.tests], [true, ['CMD', 'bao', 'status', '-address=http://127.0.0.1:8200']]);
+  assert.deepEqual(bao.inputs.ports, [{ internal: 8200, external: 8200, ip: '127.0.0.1' }]);
 });
 
 test('kubernetes target: KES Deployment/Service/Secret/PDB/ConfigMap and MinIO StatefulSet', async () => {
+  const k8s = await import('@pulumi/kubernetes');
+  const cluster = new k8s.Provider('k8-cluster', { namespace: 'storage' });
   new C.MinioSseKes('k8', {
     target: 'kubernetes',
     vault: { mode: 'existing', address: 'https://vault.example.net:8200', token: 'root-token' },
@@ -81,9 +116,14 @@ test('kubernetes target: KES Deployment/Service/Secret/PDB/ConfigMap and MinIO S
     minioNodes: 4,
     minioDrivesPerNode: 2,
     minioAuth: 'certificate',
-  });
+  }, { providers: [cluster] });
   await settle();
-  const names = m.resources.filter((r) => r.name.startsWith('k8-') && r.type.startsWith('kubernetes:')).map((r) => `${r.type} ${r.name}`).sort();
+  const k8sObjects = m.resources.filter((r) => r.name.startsWith('k8-') && r.type.startsWith('kubernetes:'));
+  for (const r of k8sObjects) {
+    validateK8s(plain(r.inputs));
+    assert.match(r.provider ?? '', /pulumi:providers:kubernetes::k8-cluster::/, `${r.name} uses the explicit provider`);
+  }
+  const names = k8sObjects.map((r) => `${r.type} ${r.name}`).sort();
   assert.deepEqual(names, [
     'kubernetes:apps/v1:Deployment k8-deployment',
     'kubernetes:apps/v1:StatefulSet k8-minio-statefulset',
@@ -108,8 +148,74 @@ test('kubernetes target: KES Deployment/Service/Secret/PDB/ConfigMap and MinIO S
   assert.equal('MINIO_KMS_KES_API_KEY' in env, false);
   const sts = m.find('kubernetes:apps/v1:StatefulSet', 'k8-minio-statefulset').inputs;
   assert.equal(sts.spec.template.spec.containers[0].env[0].value, 'http://k8-minio-{0...3}.k8-minio-hl.storage.svc.cluster.local:9000/data{1...2}');
-  const csr = m.find('tls:index/certRequest:CertRequest', 'k8-pki-kes-server-csr').inputs;
-  assert.ok(csr.dnsNames.includes('k8-kes.storage.svc.cluster.local'));
+  assert.equal(env.MINIO_KMS_KES_KEY_NAME, 'minio-default');
+  // The client certificate MinIO presents has exactly the identity the KES policy admits.
+  const minioFiles = plain(m.find('kubernetes:core/v1:Secret', 'k8-minio-kes').inputs.stringData) as Record<string, string>;
+  assert.deepEqual(Object.keys(minioFiles).sort(), ['ca.crt', 'client.crt', 'client.key']);
+  const kesConfig = parseConfig(plain(m.find('kubernetes:core/v1:ConfigMap', 'k8-config').inputs).data['config.yaml'], { KES_VAULT_ROLE_ID: 'r', KES_VAULT_SECRET_ID: 's' });
+  assert.deepEqual(kesConfig.policies.get('minio')?.identities, [spkiSha256(minioFiles['client.crt'])]);
+  assert.equal(spkiSha256(minioFiles['client.crt']), spkiSha256(minioFiles['client.key']));
+  assert.equal(kesConfig.admin, spkiSha256(m.find('tls:index/privateKey:PrivateKey', 'k8-pki-admin-key').outputs.publicKeyPem));
+  const kesFiles = plain(m.find('kubernetes:core/v1:Secret', 'k8-secret').inputs.stringData) as Record<string, string>;
+  const serverCert = new X509Certificate(kesFiles['file.server.crt']);
+  assert.equal(serverCert.verify(new X509Certificate(minioFiles['ca.crt']).publicKey), true);
+  assert.ok(serverCert.subjectAltName?.split(', ').includes('DNS:k8-kes.storage.svc.cluster.local'));
+});
+
+test('kubernetes target with the MinIO Operator: a Tenant pointing at the KES service, API key from a Secret', async () => {
+  const s = new C.MinioSseKes('op', {
+    target: 'kubernetes',
+    vault: { mode: 'existing', address: 'https://vault.example.net:8200', token: 'root-token' },
+    defaultKey: 'minio-default',
+    kesImage: 'registry.example/kes-server:1',
+    kubernetes: { namespace: 'storage', minioMode: 'tenant' },
+    minioNodes: 4,
+  });
+  await settle();
+  assert.equal(s.minioEndpoint, 'minio.storage.svc.cluster.local:80');
+  const objects = m.resources.filter((r) => r.name.startsWith('op-') && r.type.startsWith('kubernetes:'));
+  assert.deepEqual(objects.map((r) => `${r.type} ${r.name}`).sort(), [
+    'kubernetes:apps/v1:Deployment op-deployment',
+    'kubernetes:core/v1:ConfigMap op-config',
+    'kubernetes:core/v1:Secret op-minio-config',
+    'kubernetes:core/v1:Secret op-minio-kes-api-key',
+    'kubernetes:core/v1:Secret op-minio-kes-ca',
+    'kubernetes:core/v1:Secret op-secret',
+    'kubernetes:core/v1:Service op-service',
+    'kubernetes:minio.min.io/v2:Tenant op-minio-tenant',
+    'kubernetes:policy/v1:PodDisruptionBudget op-pdb',
+  ]);
+  for (const r of objects) {
+    if (r.type.endsWith(':Tenant')) assert.deepEqual(tenantErrors(plain(r.inputs)), []);
+    else validateK8s(plain(r.inputs));
+  }
+  const tenant = plain(m.find('kubernetes:minio.min.io/v2:Tenant', 'op-minio-tenant').inputs);
+  const env = Object.fromEntries((tenant.spec.env as Array<{ name: string; value?: string; valueFrom?: unknown }>).map((e) => [e.name, e.value ?? e.valueFrom]));
+  assert.equal(env.MINIO_KMS_KES_ENDPOINT, 'https://op-kes.storage.svc.cluster.local:7373');
+  assert.equal(env.MINIO_KMS_KES_KEY_NAME, 'minio-default');
+  assert.deepEqual(env.MINIO_KMS_KES_API_KEY, { secretKeyRef: { name: 'op-minio-kes-api-key', key: 'apiKey' } });
+  assert.equal(tenant.spec.image, 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z');
+  const apiKeySecret = m.find('kubernetes:core/v1:Secret', 'op-minio-kes-api-key');
+  assert.equal(containsSecret(apiKeySecret.inputs.stringData), true);
+  const kesConfig = parseConfig(plain(m.find('kubernetes:core/v1:ConfigMap', 'op-config').inputs).data['config.yaml'], { KES_VAULT_ROLE_ID: 'r', KES_VAULT_SECRET_ID: 's' });
+  assert.deepEqual(kesConfig.policies.get('minio')?.identities, [parseApiKey(plain(apiKeySecret.inputs.stringData).apiKey).identity]);
+  assert.equal(plain(m.find('kubernetes:core/v1:Secret', 'op-minio-kes-ca').inputs.stringData)['ca.crt'], await value(s.caCertPem));
+});
+
+test('an explicit vault provider replaces the declared one; no token needed then', async () => {
+  const vault = await import('@pulumi/vault');
+  const given = new vault.Provider('ops-vault', { address: 'https://vault.example.net:8200' });
+  new C.MinioSseKes('ev', { target: 'docker', vault: { mode: 'existing', address: 'https://vault.example.net:8200' }, defaultKey: 'minio-default' }, { providers: [given] });
+  await settle();
+  assert.equal(m.resources.some((r) => r.type === 'pulumi:providers:vault' && r.name === 'ev-vault'), false);
+  for (const name of ['ev-vault-backend-policy', 'ev-vault-backend-kv']) {
+    const r = m.resources.find((x) => x.name === name);
+    assert.match(r?.provider ?? '', /pulumi:providers:vault::ops-vault::/, name);
+  }
+  assert.throws(
+    () => new C.MinioSseKes('ev2', { target: 'docker', vault: { mode: 'existing', address: 'https://vault.example.net:8200' }, defaultKey: 'minio-default' }),
+    /MinioSseKes: invalid \[vault\.token\]/,
+  );
 });
 
 test('linux target without SSH renders the files instead of running commands', async () => {
