@@ -6,9 +6,9 @@
  *
  *   node scripts/sandbox.ts [--kes-replicas N] [--minio-nodes N] [--minio-drives N] [--api-key]
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Deployment, applyVaultSetup } from '../sandbox/deployment.ts';
 import { startOpenBao } from '../sandbox/openbao.ts';
@@ -38,6 +38,19 @@ const minioDrives = count('minio-drives', values['minio-drives']);
 if (minioNodes > 1 && minioNodes * minioDrives < 4) {
   console.error('sandbox: a distributed MinIO needs at least 4 drives in total (--minio-nodes × --minio-drives)');
   process.exit(2);
+}
+
+/** True when an executable `name` is in one of the PATH folders. */
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((folder) => {
+    if (folder === '') return false;
+    try {
+      accessSync(join(folder, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 // Fail before anything starts when a peer is missing, and say how to get it.
@@ -134,6 +147,7 @@ if (stopping !== undefined || deployment === undefined || bao === undefined) {
   console.log('');
   console.log(`  mc alias set sandbox ${minio.endpoint} ${minio.rootUser} ${minio.rootPassword}`);
   console.log('  mc admin kms key create sandbox my-key && mc mb sandbox/demo && mc encrypt set sse-kms my-key sandbox/demo');
+  if (!onPath('mc')) console.log(`  (there is no mc on PATH; the one installed with the peers is ${join(peerBinDir, 'mc')})`);
   console.log('');
   console.log('sandbox: ready (Ctrl-C stops everything and removes the working folder)');
 }

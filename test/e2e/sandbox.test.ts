@@ -90,8 +90,10 @@ function waitForLine(child: ChildProcess, output: { text: string }, pattern: Reg
   });
 }
 
-test('the sandbox serves encrypted objects and leaves nothing behind on SIGINT', async (t) => {
-  const child = spawn(process.execPath, [script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+test('the sandbox serves encrypted objects and leaves nothing behind on Ctrl-C', async (t) => {
+  // A process group of its own, so that SIGINT can go to the whole group as a terminal's Ctrl-C
+  // does: the sandbox and every peer it started receive it at the same moment.
+  const child = spawn(process.execPath, [script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
   const output = { text: '' };
   let stderr = '';
@@ -142,7 +144,7 @@ test('the sandbox serves encrypted objects and leaves nothing behind on SIGINT',
   const stat = await mc.ok(['stat', 'sandbox/demo/object.bin']);
   assert.equal((stat.json[0]?.metadata as Record<string, string>)['X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id'], 'arn:aws:kms:sandbox-key');
 
-  child.kill('SIGINT');
+  process.kill(-(child.pid as number), 'SIGINT');
   const giveUp = new AbortController();
   const exit = await Promise.race([exited, sleep(60_000, undefined, { signal: giveUp.signal }).catch(() => undefined)]);
   giveUp.abort();
