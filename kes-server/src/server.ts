@@ -44,6 +44,8 @@ export interface KesServerOptions extends ServerSettings {
   readonly tlsReloadMs?: number;
   /** HTTP/1 read-header timeout and TLS handshake timeout; default 5 s as upstream (§1.1). */
   readonly readHeaderTimeoutMs?: number;
+  /** Idle connection timeout; default 90 s as upstream (§1.1). */
+  readonly idleTimeoutMs?: number;
   readonly errorLog?: ErrorLog;
   readonly auditLog?: AuditLog;
   readonly build?: BuildInfo;
@@ -120,8 +122,9 @@ export class KesServer {
     const h1 = this.#server as unknown as { headersTimeout: number; connectionsCheckingInterval: number; keepAliveTimeout: number };
     h1.headersTimeout = headerMs;
     h1.connectionsCheckingInterval = Math.min(1000, headerMs);
-    h1.keepAliveTimeout = 90_000;
-    this.#server.setTimeout(90_000);
+    const idleMs = opts.idleTimeoutMs ?? 90_000;
+    h1.keepAliveTimeout = idleMs;
+    this.#server.setTimeout(idleMs);
     this.#server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));

@@ -95,6 +95,21 @@ function tearDown(req: HttpRequest): void {
   else req.socket.destroy();
 }
 
+/**
+ * Lifts the idle timeout of the exchange's connection (HTTP/1 socket, HTTP/2 session) for a
+ * long-lived response; returns the function that restores it. Upstream applies its idle timeout
+ * only between requests, so a quiet log stream stays open (§1.1, §1.9).
+ */
+function holdOpen(req: HttpRequest): () => void {
+  const target: { setTimeout(ms: number): unknown; timeout?: number } =
+    'stream' in req && req.stream && req.stream.session ? req.stream.session : (req.socket as unknown as { setTimeout(ms: number): unknown });
+  const server = (req.socket as unknown as { server?: { timeout?: number } } | null)?.server;
+  target.setTimeout(0);
+  return () => {
+    if (server?.timeout) target.setTimeout(server.timeout);
+  };
+}
+
 export function requestId(): string {
   return randomBytes(8).toString('hex');
 }
@@ -178,7 +193,7 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
       if (read === undefined) throw route.bodyError;
       body = read;
     }
-    const ctx: RequestContext = { requestId: id, method, path, resource, body, identity, ip, headers: req.headers, startedAt, signal: abort.signal, res };
+    const ctx: RequestContext = { requestId: id, method, path, resource, body, identity, ip, headers: req.headers, startedAt, signal: abort.signal, res, holdOpen: () => holdOpen(req) };
     const reply = await route.handler(ctx, state);
     if (!abort.signal.aborted && !res.writableEnded && !res.headersSent) writeReply(res, reply);
     done?.(200);

@@ -39,6 +39,8 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   /** Only for streaming handlers, which write the response themselves. */
   readonly res: HttpResponse;
+  /** For streaming handlers: lifts the connection's idle timeout; call the result when done. */
+  readonly holdOpen: () => () => void;
 }
 
 export type Reply =

@@ -1,10 +1,15 @@
 /**
  * Connection deadlines (§1.1): an HTTP/1 client that does not finish its request headers within
- * the read-header timeout is disconnected; one that does is served.
+ * the read-header timeout is disconnected; one that does is served. Idle connections close after
+ * the idle timeout, but a log stream is a response in progress and stays open however quiet.
  */
 import assert from 'node:assert/strict';
+import { connect as h2 } from 'node:http2';
+import { request } from 'node:https';
+import { createConnection } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { test } from 'node:test';
+import { call } from '../support/client.ts';
 import { startKes } from '../support/kes.ts';
 import { makePki } from '../support/pki.ts';
 
@@ -55,7 +60,6 @@ test('TLS: a client that never completes the handshake is disconnected after the
   const pki = makePki();
   const admin = pki.issueClient('admin');
   const { port } = await startKes(t, pki, { admin: admin.identity, extra: { readHeaderTimeoutMs: HEADER_MS } });
-  const { createConnection } = await import('node:net');
   const closedAfter = await new Promise<number>((resolve, reject) => {
     const t0 = performance.now();
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -70,4 +74,66 @@ test('TLS: a client that never completes the handshake is disconnected after the
     });
   });
   assert.ok(closedAfter >= HEADER_MS - 50, `closed after ${closedAfter} ms`);
+});
+
+const IDLE_MS = 300;
+
+/** Resolves true when `emitter` emits 'close' within `ms`. */
+function closesWithin(emitter: { once(e: 'close', l: () => void): unknown }, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    emitter.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+for (const protocol of ['http/1.1', 'h2'] as const) {
+  test(`${protocol}: a quiet log stream outlives the idle timeout and still receives events`, async (t) => {
+    const pki = makePki();
+    const admin = pki.issueClient('admin');
+    const { port } = await startKes(t, pki, { admin: admin.identity, extra: { idleTimeoutMs: IDLE_MS } });
+    const received: string[] = [];
+    let closed: Promise<boolean>;
+    if (protocol === 'h2') {
+      const session = h2(`https://127.0.0.1:${port}`, { ca: pki.caCert, servername: 'localhost', cert: admin.cert, key: admin.key });
+      session.on('error', () => {});
+      t.after(() => session.destroy());
+      const stream = session.request({ ':path': '/v1/log/audit' });
+      stream.on('data', (c: Buffer) => received.push(c.toString()));
+      closed = closesWithin(stream, IDLE_MS * 4);
+    } else {
+      const req = request({ host: '127.0.0.1', port, path: '/v1/log/audit', ca: pki.caCert, servername: 'localhost', cert: admin.cert, key: admin.key, agent: false }, (res) => {
+        res.on('data', (c: Buffer) => received.push(c.toString()));
+      });
+      req.on('error', () => {});
+      req.end();
+      t.after(() => req.destroy());
+      closed = closesWithin(req, IDLE_MS * 4);
+    }
+    assert.equal(await closed, false, 'the log stream was closed while idle');
+    assert.equal((await call({ port, ca: pki.caCert, client: admin, method: 'POST', path: '/v1/key/create/late' })).status, 200);
+    for (let i = 0; i < 50 && !received.join('').includes('/v1/key/create/late'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(received.join(''), /"path":"\/v1\/key\/create\/late"/);
+  });
+}
+
+test('h2: an idle session is closed after the idle timeout, also once its log stream has ended', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const { port } = await startKes(t, pki, { admin: admin.identity, extra: { idleTimeoutMs: IDLE_MS } });
+  const open = () => {
+    const session = h2(`https://127.0.0.1:${port}`, { ca: pki.caCert, servername: 'localhost', cert: admin.cert, key: admin.key });
+    session.on('error', () => {});
+    t.after(() => session.destroy());
+    return session;
+  };
+  const idle = open();
+  assert.equal(await closesWithin(idle, IDLE_MS * 10), true, 'idle session without streams stays open');
+  const session = open();
+  const stream = session.request({ ':path': '/v1/log/error' });
+  await new Promise((r) => stream.once('response', r));
+  stream.close();
+  assert.equal(await closesWithin(session, IDLE_MS * 10), true, 'session stays open after its log stream ended');
 });

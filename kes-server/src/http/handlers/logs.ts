@@ -11,9 +11,11 @@ function stream(ctx: RequestContext, hub: LogHub): Promise<Reply> {
   // Send the headers now: clients wait for them before reading lines.
   ctx.res.write('');
   const unsubscribe = hub.subscribe(ctx.res);
+  const release = ctx.holdOpen();
   return new Promise((resolve) => {
     const stop = (): void => {
       unsubscribe();
+      release();
       resolve({ kind: 'streamed' });
     };
     if (ctx.signal.aborted) stop();
