@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { test } from 'node:test';
 import { peerPath } from '../../../sandbox/peers.ts';
 import { startKes } from '../support/kes.ts';
 import { makePki } from '../support/pki.ts';
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 interface Run {
   readonly code: number;
@@ -43,6 +46,7 @@ test('kes CLI: key create|ls|info|dek|encrypt|decrypt|rm, status, identity of', 
 
   let r = await kes('key', 'create', '-k', 'my-key', 'my-key-2', 'other');
   assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '', 'kes key create prints nothing on success');
   r = await kes('key', 'create', '-k', 'my-key');
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /key already exists/);
@@ -52,6 +56,8 @@ test('kes CLI: key create|ls|info|dek|encrypt|decrypt|rm, status, identity of', 
   assert.deepEqual(firstJson(r.stdout), ['my-key', 'my-key-2', 'other']);
   r = await kes('key', 'ls', '-k', '--json', 'my-key*');
   assert.deepEqual(firstJson(r.stdout), ['my-key', 'my-key-2']);
+  r = await kes('key', 'ls', '-k');
+  assert.deepEqual(r.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== ''), ['Key', 'my-key', 'my-key-2', 'other']);
 
   r = await kes('key', 'info', '-k', '--json', 'my-key');
   assert.equal(r.code, 0, r.stderr);
@@ -84,6 +90,7 @@ test('kes CLI: key create|ls|info|dek|encrypt|decrypt|rm, status, identity of', 
 
   r = await kes('key', 'rm', '-k', 'my-key-2');
   assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
   r = await kes('key', 'ls', '-k', '--json');
   assert.deepEqual(firstJson(r.stdout), ['my-key', 'other']);
 
@@ -92,6 +99,11 @@ test('kes CLI: key create|ls|info|dek|encrypt|decrypt|rm, status, identity of', 
   const status = firstJson(r.stdout);
   assert.equal(status.os, 'linux');
   assert.equal(status.keystore_latency, 1);
+  assert.equal(status.version, PACKAGE_VERSION);
+  r = await kes('status', '-k');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`Version\\s+${PACKAGE_VERSION.replaceAll('.', '\\.')}\n`));
+  assert.match(r.stdout, /OS\s+linux\n/);
   r = await kes('status', '-k', '--api');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /\/v1\/key\/generate\//);
