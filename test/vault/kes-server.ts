@@ -25,6 +25,8 @@ export interface VaultKesOptions {
   readonly namespace?: string;
   /** Cache expiry in milliseconds (`cache.expiry.*`). */
   readonly cache?: { readonly anyMs?: number; readonly unusedMs?: number; readonly offlineMs?: number };
+  /** `--workers N`; default: the server's own (one per CPU). Each worker has its own key cache. */
+  readonly workers?: number;
 }
 
 export interface KesAnswer {
@@ -66,6 +68,7 @@ export async function startVaultKes(o: VaultKesOptions): Promise<KesProcess> {
     ca: o.pki.caPem,
     clientCert: o.pki.admin.certPem,
     clientKey: o.pki.admin.keyPem,
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
     env: { [KES_VAULT_ROLE_ID_ENV]: o.credentials.roleId, [KES_VAULT_SECRET_ID_ENV]: o.credentials.secretId },
   });
 }
