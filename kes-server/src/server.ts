@@ -35,11 +35,14 @@ export interface ServerSettings {
   readonly tls: TlsMaterial;
   /** slog levels of the error and audit logs. */
   readonly log?: { readonly error: number; readonly audit: number };
+  /**
+   * Re-reads the TLS key and certificate of these settings (rotation, §5.11); absent = never.
+   * Replaced together with the rest on `update`, so rotation follows the reloaded file names.
+   */
+  readonly reloadTls?: () => Promise<TlsMaterial>;
 }
 
 export interface KesServerOptions extends ServerSettings {
-  /** Re-reads the TLS key and certificate (rotation); absent = never. */
-  readonly reloadTls?: () => Promise<TlsMaterial>;
   /** Interval of `reloadTls`; default 15 minutes. */
   readonly tlsReloadMs?: number;
   /** HTTP/1 read-header timeout and TLS handshake timeout; default 5 s as upstream (§1.1). */
@@ -94,11 +97,13 @@ export class KesServer {
   readonly #sockets = new Set<Socket>();
   #mode: ClientAuthMode;
   #tlsTimer: NodeJS.Timeout | undefined;
+  #reloadTlsFn: (() => Promise<TlsMaterial>) | undefined;
   #started = false;
   readonly #link: WorkerLink | undefined;
 
   constructor(opts: KesServerOptions) {
     this.#opts = opts;
+    this.#reloadTlsFn = opts.reloadTls;
     this.errorLog = opts.errorLog ?? new ErrorLog({ level: opts.log?.error ?? LevelInfo });
     this.auditLog = opts.auditLog ?? new AuditLog({ level: opts.log?.audit ?? LevelInfo });
     this.errorLog.setOnEvent((n) => this.metrics.errorEvents(n));
@@ -199,16 +204,16 @@ export class KesServer {
       });
     });
     this.#started = true;
-    if (this.#opts.reloadTls) {
-      this.#tlsTimer = setInterval(() => void this.#reloadTls(), this.#opts.tlsReloadMs ?? 15 * 60_000);
-      this.#tlsTimer.unref();
-    }
+    // Always ticking: a reload may bring a rotation source the start-up settings lacked.
+    this.#tlsTimer = setInterval(() => void this.#reloadTls(), this.#opts.tlsReloadMs ?? 15 * 60_000);
+    this.#tlsTimer.unref();
     return this.#server.address() as AddressInfo;
   }
 
   async #reloadTls(): Promise<void> {
     try {
-      const tls = await this.#opts.reloadTls!();
+      if (!this.#reloadTlsFn) return;
+      const tls = await this.#reloadTlsFn();
       this.#server.setSecureContext(secureContextOptions(tls, this.#mode));
     } catch (err) {
       this.errorLog.error(`failed to reload TLS certificate: ${err instanceof Error ? err.message : String(err)}`);
@@ -228,6 +233,7 @@ export class KesServer {
     const old = this.#state;
     this.#state = state;
     this.#mode = mode;
+    this.#reloadTlsFn = next.reloadTls;
     if (next.log) {
       this.errorLog.setLevel(next.log.error);
       this.auditLog.setLevel(next.log.audit);

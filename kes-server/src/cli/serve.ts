@@ -10,7 +10,6 @@ import { processChannel } from '../cluster/worker-link.ts';
 import { loadConfig } from '../config/index.ts';
 import { ErrorLog } from '../log/error-log.ts';
 import { AuditLog } from '../log/audit-log.ts';
-import { loadTlsMaterial } from '../http/tls-material.ts';
 import { KesServer, type ServerSettings } from '../server.ts';
 import { settingsFromConfig } from './settings.ts';
 
@@ -41,14 +40,12 @@ async function runServer(opts: RunOptions): Promise<void> {
   const errorLog = new ErrorLog({ level: settings.log?.error ?? 0 });
   const auditLog = new AuditLog({ level: settings.log?.audit ?? 0 });
   const configPath = opts.configPath;
-  const tlsFiles = configPath ? (await loadConfig(configPath)).tls : undefined;
   const server = new KesServer({
     ...settings,
     errorLog,
     auditLog,
     workers: Math.max(1, opts.workers),
     ...(cluster.isWorker ? { cluster: processChannel() } : {}),
-    ...(tlsFiles ? { reloadTls: () => loadTlsMaterial(tlsFiles) } : {}),
   });
   const addr = await server.listen(opts.address);
   if (!cluster.isWorker) for (const line of opts.banner(endpointOf(addr.address, addr.port))) out(line);

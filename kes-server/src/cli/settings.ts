@@ -19,5 +19,6 @@ export async function settingsFromConfig(config: ServerConfig): Promise<ServerSe
     keys: config.keys,
     tls,
     log: config.log,
+    reloadTls: () => loadTlsMaterial(config.tls),
   };
 }

@@ -1,5 +1,6 @@
 /** TLS material loading, certificate rotation and reload of the whole state. */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,4 +74,32 @@ test('the server certificate is re-read periodically; update() swaps policies an
   assert.equal(r.status, 200);
   assert.equal(JSON.parse(r.text).created_by, admin.identity);
   assert.deepEqual((await store.list('', 0)).names, ['after-reload']);
+});
+
+test('after a reload, certificate rotation reads the reloaded source, never the one of the start', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const first: TlsMaterial = { key: pki.server.key, cert: pki.server.cert, password: '', ca: [], auth: false };
+  let startReads = 0;
+  const s = await startKes(t, pki, { admin: admin.identity, extra: { reloadTls: async () => (startReads++, first), tlsReloadMs: 30 } });
+  const before = await servedSerial(s.port, pki.caCert);
+  const next = makePki();
+  const second: TlsMaterial = { ...first, key: next.server.key, cert: next.server.cert };
+  let nextReads = 0;
+  await s.server.update({
+    admin: admin.identity,
+    policies: new Map(),
+    api: new Map(),
+    cache: new KeyCache(new MemKeyStore(), { anyMs: 0, unusedMs: 0, offlineMs: 0 }),
+    tls: second,
+    reloadTls: async () => (nextReads++, second),
+  });
+  const readsAtUpdate = startReads;
+  // Several rotation periods: the served certificate stays the reloaded one.
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(nextReads >= 2, `the new source was read ${nextReads} times`);
+  assert.equal(startReads, readsAtUpdate, 'the start-up source is no longer read');
+  const after = await servedSerial(s.port, next.caCert);
+  assert.notEqual(after, before);
+  assert.equal(after, new X509Certificate(next.server.cert).serialNumber);
 });
