@@ -68,6 +68,16 @@ export class RaftOpenBao {
     await this.#unseal();
   }
 
+  /** Seals the running server (`sys/seal` with the root token): it answers, but serves nothing. */
+  async seal(): Promise<void> {
+    await this.requestOk('PUT', 'sys/seal');
+  }
+
+  /** Unseals it again with the key from initialisation; resolves when it is active. */
+  async unseal(): Promise<void> {
+    await this.#unseal();
+  }
+
   async stop(): Promise<void> {
     await this.#process?.stop(5_000);
   }

@@ -8,6 +8,7 @@
  * - With `offline` set, a cached key keeps serving generate and decrypt after its `unused` expiry
  *   has passed; without it, the same key is evicted and the same request fails.
  * - When OpenBao is back, both recover without a restart.
+ * - A sealed OpenBao gives the same answers, and unsealing it the same recovery.
  *
  * OpenBao uses raft storage (sandbox/openbao-raft.ts) so it can be stopped and started again with
  * its data and the KES tokens intact.
@@ -73,6 +74,51 @@ function assertError(answer: KesAnswer, status: number, message: string, what: s
   assert.deepEqual({ status: answer.status, text: answer.text }, { status, text: errorText(message) }, what);
 }
 
+/**
+ * What a process answers while its key store is gone (§7.6, §1.9 ready/status): the key
+ * operations that need Vault (`missing` is a key no worker has cached), readiness and status.
+ */
+async function assertStoreFailures(kes: KesProcess, missing: string, ciphertext: string): Promise<void> {
+  const context = b64(Buffer.from('tenant/object'));
+  const expect: Array<[string, string, unknown, number, string]> = [
+    ['PUT', '/v1/key/create/new-key', undefined, 502, 'failed to create key'],
+    ['PUT', '/v1/key/import/new-key', { key: b64(new Uint8Array(32).fill(7)), cipher: 'AES256' }, 502, 'failed to create key'],
+    ['GET', `/v1/key/describe/${missing}`, undefined, 502, 'failed to read key'],
+    ['PUT', `/v1/key/generate/${missing}`, { context }, 502, 'failed to read key'],
+    ['PUT', `/v1/key/decrypt/${missing}`, { ciphertext, context }, 502, 'failed to read key'],
+    ['GET', '/v1/key/list/*', undefined, 502, 'failed to list keys'],
+    ['DELETE', `/v1/key/delete/${missing}`, undefined, 502, 'failed to delete key'],
+  ];
+  // (each of these asks Vault: 3 attempts with backoff when it is down, about 0.3 s)
+  for (const [method, path, body, status, message] of expect) assertError(await call(kes, method, path, body), status, message, `${kes.name}: ${method} ${path}`);
+  for (const r of await times(ROUND, () => call(kes, 'GET', '/v1/ready'))) assertError(r, 504, 'key store is not reachable', `${kes.name}: ready`);
+  for (const r of await times(ROUND, () => call(kes, 'GET', '/v1/status'))) {
+    assert.equal(r.status, 200);
+    assert.equal(r.json.keystore_unreachable, true, `${kes.name}: ${r.text}`);
+    assert.equal(r.json.keystore_unavailable, true, `${kes.name}: ${r.text}`);
+    assert.equal(r.json.keystore_latency, undefined, `${kes.name}: ${r.text}`);
+  }
+  assert.equal(kes.running, true, `${kes.name} is still running`);
+}
+
+/** Within a bounded while (the caches probe every 10 s), every worker is ready and reports a latency. */
+async function waitRecovered(processes: readonly KesProcess[]): Promise<void> {
+  const recovered = new Set<KesProcess>();
+  for (let attempt = 0; attempt < 60 && recovered.size < processes.length; attempt++) {
+    for (const kes of processes) {
+      if (recovered.has(kes)) continue;
+      const ready = await times(ROUND, () => call(kes, 'GET', '/v1/ready'));
+      const status = await times(ROUND, () => call(kes, 'GET', '/v1/status'));
+      if (ready.every((r) => r.status === 200) && status.every((r) => r.json?.keystore_latency >= 1 && r.json?.keystore_unreachable === undefined)) {
+        recovered.add(kes);
+      }
+    }
+    if (recovered.size < processes.length) await sleep(500);
+  }
+  const stuck = processes.filter((k) => !recovered.has(k));
+  assert.deepEqual(stuck.map((k) => k.name), [], `not recovered:\n${stuck.map((k) => k.logTail(10)).join('\n')}`);
+}
+
 test('OpenBao down: exact 5xx answers, status and readiness; cached keys served only with cache.expiry.offline; recovery without restart', async (t) => {
   const openbao = bao as RaftOpenBao;
   const processes = [withOffline, withoutOffline];
@@ -128,47 +174,13 @@ test('OpenBao down: exact 5xx answers, status and readiness; cached keys served 
   }
 
   mark('offline cache checked');
-  for (const kes of processes) {
-    const expect: Array<[string, string, unknown, number, string]> = [
-      ['PUT', '/v1/key/create/new-key', undefined, 502, 'failed to create key'],
-      ['PUT', '/v1/key/import/new-key', { key: b64(new Uint8Array(32).fill(7)), cipher: 'AES256' }, 502, 'failed to create key'],
-      ['GET', '/v1/key/describe/cold', undefined, 502, 'failed to read key'],
-      ['PUT', '/v1/key/generate/cold', { context }, 502, 'failed to read key'],
-      ['PUT', '/v1/key/decrypt/cold', { ciphertext: dek.ciphertext, context }, 502, 'failed to read key'],
-      ['GET', '/v1/key/list/*', undefined, 502, 'failed to list keys'],
-      ['DELETE', '/v1/key/delete/cold', undefined, 502, 'failed to delete key'],
-    ];
-    // (each of these asks Vault: 3 attempts with backoff, about 0.3 s)
-    for (const [method, path, body, status, message] of expect) assertError(await call(kes, method, path, body), status, message, `${kes.name}: ${method} ${path}`);
-    for (const r of await times(ROUND, () => call(kes, 'GET', '/v1/ready'))) assertError(r, 504, 'key store is not reachable', `${kes.name}: ready`);
-    for (const r of await times(ROUND, () => call(kes, 'GET', '/v1/status'))) {
-      assert.equal(r.status, 200);
-      assert.equal(r.json.keystore_unreachable, true, `${kes.name}: ${r.text}`);
-      assert.equal(r.json.keystore_unavailable, true, `${kes.name}: ${r.text}`);
-      assert.equal(r.json.keystore_latency, undefined, `${kes.name}: ${r.text}`);
-    }
-    assert.equal(kes.running, true, `${kes.name} is still running`);
-  }
+  for (const kes of processes) await assertStoreFailures(kes, 'cold', dek.ciphertext);
 
   mark('error answers checked');
   await openbao.startAgain();
   mark('OpenBao started again');
-  // Recovery: within a bounded while (the caches probe every 10 s), every worker of both
-  // processes is ready again, reports a latency, and creates keys.
-  const recovered = new Set<KesProcess>();
-  for (let attempt = 0; attempt < 60 && recovered.size < processes.length; attempt++) {
-    for (const kes of processes) {
-      if (recovered.has(kes)) continue;
-      const ready = await times(ROUND, () => call(kes, 'GET', '/v1/ready'));
-      const status = await times(ROUND, () => call(kes, 'GET', '/v1/status'));
-      if (ready.every((r) => r.status === 200) && status.every((r) => r.json?.keystore_latency >= 1 && r.json?.keystore_unreachable === undefined)) {
-        recovered.add(kes);
-      }
-    }
-    if (recovered.size < processes.length) await sleep(500);
-  }
+  await waitRecovered(processes);
   mark('recovered');
-  assert.equal(recovered.size, processes.length, `not recovered: ${processes.filter((k) => !recovered.has(k)).map((k) => k.logTail(10)).join('\n')}`);
   for (const kes of processes) {
     assert.equal((await call(kes, 'PUT', `/v1/key/create/after-${kes.name}`)).status, 200);
     assert.equal((await call(kes, 'GET', '/v1/key/describe/cold')).status, 200, 'the delete during the outage deleted nothing');
@@ -185,4 +197,26 @@ test('OpenBao down: exact 5xx answers, status and readiness; cached keys served 
   const logs = readdirSync(dir).filter((f) => f.startsWith('kes-') && f.endsWith('.log')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
   assert.match(logs, /vault/i);
   for (const secret of [credentials.secretId, credentials.roleId]) assert.equal(logs.includes(secret), false, 'an AppRole credential is in a KES log');
+});
+
+test('OpenBao sealed: the same 502s, status and readiness; unsealed: recovery without restart', async (t) => {
+  const openbao = bao as RaftOpenBao;
+  const processes = [withOffline, withoutOffline];
+  const pids = processes.map((k) => k.process?.pid);
+  assert.equal((await call(withOffline, 'PUT', '/v1/key/create/sealed-probe')).status, 200);
+  const dek = await call(withOffline, 'PUT', '/v1/key/generate/warm', {});
+  assert.equal(dek.status, 200);
+  await openbao.seal();
+  t.after(async () => {
+    if ((await openbao.request('GET', 'sys/seal-status', undefined, { token: null })).body?.sealed) await openbao.unseal();
+  });
+  assert.equal((await openbao.request('GET', 'sys/seal-status', undefined, { token: null })).body.sealed, true);
+  for (const kes of processes) await assertStoreFailures(kes, 'sealed-probe', dek.json.ciphertext);
+  await openbao.unseal();
+  await waitRecovered(processes);
+  for (const kes of processes) {
+    assert.equal((await call(kes, 'GET', '/v1/key/describe/sealed-probe')).json?.name, 'sealed-probe');
+    assert.equal((await call(kes, 'PUT', `/v1/key/create/unsealed-${kes.name}`)).status, 200);
+  }
+  assert.deepEqual(processes.map((k) => k.process?.pid), pids, 'no process was restarted');
 });
