@@ -26,6 +26,7 @@ import { Deployment, applyVaultSetup, defaultVaultLayout } from '../../sandbox/d
 import { Mc, describeError } from '../../sandbox/mc.ts';
 import { MiB, encryptionContext, s3Client, sha256, sha256OfStream, testData, workDir } from './helpers.ts';
 import { RaftOpenBao } from '../../sandbox/openbao-raft.ts';
+import { STATUS_PROBE_MS } from '../../kes-server/src/cache/key-cache.ts';
 
 // Cached keys not used for `unused` are evicted while the key store is online; while it is offline
 // the regular expiry pauses and entries live up to `offline` (spec §9).
@@ -139,18 +140,17 @@ describe('durability of SSE objects across restarts and a Vault outage', () => {
     // Warm the cache (every key is used now), then take Vault away.
     await assertAllReadable('before the outage');
     await (bao as RaftOpenBao).stop();
-    // KES notices the outage at its next key-store probe (every 10 s). Until then the regular
-    // `unused` expiry still runs, so keep every key in use until KES reports the store offline.
-    // Each worker process of the server probes on its own; every status request opens a new
-    // connection, which the workers take in turn, so four answers in a row cover them.
-    const reportsOffline = async () => JSON.parse((await d.kesAdmin('GET', '/v1/status')).body).keystore_unreachable === true;
-    let offline = false;
-    for (let attempt = 0; attempt < 40 && !offline; attempt++) {
+    // KES marks the store offline at its next background probe (every STATUS_PROBE_MS, in each
+    // worker). `/v1/status` asks Vault directly and says `keystore_unreachable` at once, so it does
+    // not tell when that happened: keep every key in use for a full probe interval and a margin,
+    // so the `unused` expiry cannot evict anything before the offline mode starts.
+    const until = Date.now() + STATUS_PROBE_MS + 2_000;
+    while (Date.now() < until) {
       await assertAllReadable('while KES has not yet noticed the outage');
-      offline = (await reportsOffline()) && (await reportsOffline()) && (await reportsOffline()) && (await reportsOffline());
-      if (!offline) await sleep(500);
+      await sleep(500);
     }
-    assert.ok(offline, 'KES did not notice that OpenBao is down');
+    const reported = JSON.parse((await d.kesAdmin('GET', '/v1/status')).body);
+    assert.equal(reported.keystore_unreachable, true, 'KES reports the key store unreachable');
     // Wait longer than `unused`: online, the entries would be evicted by now; offline, they stay.
     await sleep(UNUSED_MS + 12_000);
     assert.equal(d.kes[0].running && d.minio.processes.every((p) => p.running), true, 'nothing may have crashed');
