@@ -55,8 +55,8 @@ export interface KesServerOptions extends ServerSettings {
   /** Worker processes serving the same port (reported in metrics). Default 1. */
   readonly workers?: number;
   /**
-   * The IPC channel to the primary when this is one of several workers: log lines and metrics
-   * are then shared with the other workers (`cluster/`).
+   * The IPC channel to the primary when this is one of several workers: log lines, metrics and
+   * key deletions are then shared with the other workers (`cluster/`).
    */
   readonly cluster?: ClusterChannel;
   readonly random?: (n: number) => Uint8Array;
@@ -113,6 +113,7 @@ export class KesServer {
         send: opts.cluster.send,
         hubs: { error: this.errorLog.hub, audit: this.auditLog.hub },
         snapshot: () => this.metrics.snapshot(),
+        evict: (name) => this.#state.cache.evict(name),
       });
       opts.cluster.onMessage((msg) => link.receive(msg));
       this.#link = link;
@@ -158,6 +159,7 @@ export class KesServer {
       auditLog: this.auditLog,
       metrics: this.metrics,
       collectMetrics: () => this.#collectMetrics(),
+      evictFromOtherWorkers: (name) => this.#evictFromOtherWorkers(name),
       build: this.#opts.build ?? buildInfo(),
       workers: this.#opts.workers ?? 1,
       random: this.#opts.random ?? systemRandom,
@@ -170,6 +172,11 @@ export class KesServer {
     const { snapshots, complete } = await this.#link.collect();
     if (!complete) this.errorLog.warn('metrics: the other workers did not answer in time; reporting this worker only');
     return snapshots;
+  }
+
+  async #evictFromOtherWorkers(name: string): Promise<void> {
+    if (!this.#link || (await this.#link.evictOthers(name))) return;
+    this.errorLog.warn(`cache: not every other worker confirmed dropping the deleted key '${name}'; one that did not may serve it until its cache expiry`);
   }
 
   /** False (and the socket destroyed) when the client's certificate does not pass (§2.1). */

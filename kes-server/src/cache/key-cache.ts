@@ -122,9 +122,18 @@ export class KeyCache {
     try {
       await this.#store.delete(name);
     } finally {
-      this.#inflight.delete(name); // later readers must not join a fetch that predates the delete
-      this.#evict((n) => n === name);
+      this.evict(name);
     }
+  }
+
+  /**
+   * Drops `name` from the cache without touching the store (used when the key was deleted
+   * through another worker). A fetch of it that is under way does not re-insert it, and later
+   * readers do not join that fetch: they ask the store anew.
+   */
+  evict(name: string): void {
+    this.#inflight.delete(name);
+    this.#evict((n) => n === name);
   }
 
   /** Pass-through to the store's `list`. */

@@ -1,8 +1,9 @@
 /**
  * Runs the server: one process, or with `--workers N` a `node:cluster` primary that forks N
  * workers sharing one port. Every worker derives the same state from the same config; the
- * primary relays log lines and metrics between them (`cluster/relay.ts`), so the workers behave
- * like one server. Per worker remain only the key cache and derived lookups.
+ * primary relays log lines, metrics and key deletions between them (`cluster/relay.ts`), so the
+ * workers behave like one server. Per worker remain only the key cache (a key deleted through one
+ * worker is dropped by all before the delete is answered) and derived lookups.
  */
 import cluster from 'node:cluster';
 import { ClusterRelay } from '../cluster/relay.ts';

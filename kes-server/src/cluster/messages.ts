@@ -23,9 +23,29 @@ export type ClusterMessage =
   /** worker → primary: the counters of this worker. */
   | { readonly t: 'kes-metrics-snap'; readonly id: number; readonly snapshot: MetricsSnapshot }
   /** primary → worker: the counters of all workers that answered in time. */
-  | { readonly t: 'kes-metrics'; readonly id: number; readonly snapshots: readonly MetricsSnapshot[] };
+  | { readonly t: 'kes-metrics'; readonly id: number; readonly snapshots: readonly MetricsSnapshot[] }
+  /** worker → primary: this worker deleted key `name`; the other workers must drop it from their caches. */
+  | { readonly t: 'kes-evict-ask'; readonly id: number; readonly name: string }
+  /** primary → worker: drop key `name` from your cache, then confirm. */
+  | { readonly t: 'kes-evict-poll'; readonly id: number; readonly name: string }
+  /** worker → primary: the key of that poll is no longer cached here. */
+  | { readonly t: 'kes-evict-ack'; readonly id: number }
+  /** primary → worker: every other worker confirmed (`complete`), or some did not in time. */
+  | { readonly t: 'kes-evict-done'; readonly id: number; readonly complete: boolean };
 
-const TYPES = new Set(['kes-subs', 'kes-interest', 'kes-log', 'kes-metrics-ask', 'kes-metrics-poll', 'kes-metrics-snap', 'kes-metrics']);
+const TYPES = new Set([
+  'kes-subs',
+  'kes-interest',
+  'kes-log',
+  'kes-metrics-ask',
+  'kes-metrics-poll',
+  'kes-metrics-snap',
+  'kes-metrics',
+  'kes-evict-ask',
+  'kes-evict-poll',
+  'kes-evict-ack',
+  'kes-evict-done',
+]);
 
 /** True for a message of this protocol (the channel may carry others). */
 export function isClusterMessage(msg: unknown): msg is ClusterMessage {

@@ -1,7 +1,8 @@
 /**
  * The primary's side of a multi-worker server: it serves no requests, it only relays. Log lines
- * a worker makes go to every other worker that has subscribers of that stream, and a
- * `/v1/metrics` request on one worker is answered with the counters of all workers, so that N
+ * a worker makes go to every other worker that has subscribers of that stream, a `/v1/metrics`
+ * request on one worker is answered with the counters of all workers, and a key deleted through
+ * one worker is dropped from the caches of all others before that delete is answered, so that N
  * workers behind one port look like one server (issue item 9).
  */
 import type { MetricsSnapshot } from '../metrics/metrics.ts';
@@ -14,30 +15,36 @@ interface Member {
   readonly interest: Record<LogStream, boolean>;
 }
 
-interface Gathering {
+/** One question of a worker to the others: counters to gather, or a key to evict. */
+interface Round {
+  readonly kind: 'metrics' | 'evict';
   readonly asker: number;
   readonly askId: number;
   readonly waiting: Set<number>;
   readonly snapshots: MetricsSnapshot[];
   readonly timer: NodeJS.Timeout;
+  /** A worker could not be asked (its channel was backed up or closed). */
+  missed: boolean;
 }
 
 export interface RelayOptions {
   /** How long a metrics request waits for the workers; late answers are left out. Default 1 s. */
   readonly metricsTimeoutMs?: number;
+  /** How long an eviction waits for the other workers' confirmations. Default 1 s. */
+  readonly evictTimeoutMs?: number;
   /** Queue bound per worker channel (messages). Default 1024. */
   readonly queueLimit?: number;
 }
 
 export class ClusterRelay {
   readonly #members = new Map<number, Member>();
-  readonly #gatherings = new Map<number, Gathering>();
-  readonly #timeoutMs: number;
+  readonly #rounds = new Map<number, Round>();
+  readonly #timeoutMs: Record<Round['kind'], number>;
   readonly #queueLimit: number;
   #nextId = 1;
 
   constructor(opts: RelayOptions = {}) {
-    this.#timeoutMs = opts.metricsTimeoutMs ?? 1000;
+    this.#timeoutMs = { metrics: opts.metricsTimeoutMs ?? 1000, evict: opts.evictTimeoutMs ?? 1000 };
     this.#queueLimit = opts.queueLimit ?? 1024;
   }
 
@@ -51,16 +58,19 @@ export class ClusterRelay {
     for (const stream of LOG_STREAMS) this.#updateInterest(stream);
   }
 
-  /** A worker left: its subscribers are gone and pending metrics requests stop waiting for it. */
+  /**
+   * A worker left: its subscribers are gone, and pending rounds stop waiting for it (a worker
+   * that is gone caches nothing).
+   */
   remove(id: number): void {
     if (!this.#members.delete(id)) return;
     for (const stream of LOG_STREAMS) this.#updateInterest(stream);
-    for (const [gid, g] of this.#gatherings) {
-      if (g.asker === id) {
-        clearTimeout(g.timer);
-        this.#gatherings.delete(gid);
-      } else if (g.waiting.delete(id) && g.waiting.size === 0) {
-        this.#finish(gid);
+    for (const [rid, r] of this.#rounds) {
+      if (r.asker === id) {
+        clearTimeout(r.timer);
+        this.#rounds.delete(rid);
+      } else if (r.waiting.delete(id) && r.waiting.size === 0) {
+        this.#finish(rid);
       }
     }
   }
@@ -87,15 +97,19 @@ export class ClusterRelay {
         }
         return;
       case 'kes-metrics-ask':
-        this.#gather(id, msg.id);
+        this.#start('metrics', id, msg.id, [...this.#members.keys()], (rid) => ({ t: 'kes-metrics-poll', id: rid }));
         return;
-      case 'kes-metrics-snap': {
-        const g = this.#gatherings.get(msg.id);
-        if (!g || !g.waiting.delete(id)) return;
-        g.snapshots.push(msg.snapshot);
-        if (g.waiting.size === 0) this.#finish(msg.id);
+      case 'kes-metrics-snap':
+        this.#answered(id, msg.id, 'metrics', (r) => r.snapshots.push(msg.snapshot));
+        return;
+      case 'kes-evict-ask': {
+        const others = [...this.#members.keys()].filter((w) => w !== id);
+        this.#start('evict', id, msg.id, others, (rid) => ({ t: 'kes-evict-poll', id: rid, name: msg.name }));
         return;
       }
+      case 'kes-evict-ack':
+        this.#answered(id, msg.id, 'evict');
+        return;
       default:
         return;
     }
@@ -113,22 +127,39 @@ export class ClusterRelay {
     }
   }
 
-  #gather(asker: number, askId: number): void {
+  /** Sends `poll` to each of `targets`; the asker is answered once all replied or on timeout. */
+  #start(kind: Round['kind'], asker: number, askId: number, targets: readonly number[], poll: (id: number) => ClusterMessage): void {
     const id = this.#nextId++;
-    const timer = setTimeout(() => this.#finish(id), this.#timeoutMs);
+    const timer = setTimeout(() => this.#finish(id), this.#timeoutMs[kind]);
     timer.unref();
-    const g: Gathering = { asker, askId, waiting: new Set(this.#members.keys()), snapshots: [], timer };
-    this.#gatherings.set(id, g);
-    const poll: ClusterMessage = { t: 'kes-metrics-poll', id };
-    for (const [wid, m] of this.#members) if (!m.sender.send(poll)) g.waiting.delete(wid);
-    if (g.waiting.size === 0) this.#finish(id);
+    const r: Round = { kind, asker, askId, waiting: new Set(targets), snapshots: [], timer, missed: false };
+    this.#rounds.set(id, r);
+    const msg = poll(id);
+    for (const wid of targets) {
+      if (this.#members.get(wid)?.sender.send(msg)) continue;
+      r.waiting.delete(wid);
+      r.missed = true;
+    }
+    if (r.waiting.size === 0) this.#finish(id);
+  }
+
+  /** Worker `from` answered round `id`; `record` keeps what it sent, if the answer was awaited. */
+  #answered(from: number, id: number, kind: Round['kind'], record: (r: Round) => void = () => {}): void {
+    const r = this.#rounds.get(id);
+    if (!r || r.kind !== kind || !r.waiting.delete(from)) return;
+    record(r);
+    if (r.waiting.size === 0) this.#finish(id);
   }
 
   #finish(id: number): void {
-    const g = this.#gatherings.get(id);
-    if (!g) return;
-    clearTimeout(g.timer);
-    this.#gatherings.delete(id);
-    this.#members.get(g.asker)?.sender.send({ t: 'kes-metrics', id: g.askId, snapshots: g.snapshots });
+    const r = this.#rounds.get(id);
+    if (!r) return;
+    clearTimeout(r.timer);
+    this.#rounds.delete(id);
+    const reply: ClusterMessage =
+      r.kind === 'metrics'
+        ? { t: 'kes-metrics', id: r.askId, snapshots: r.snapshots }
+        : { t: 'kes-evict-done', id: r.askId, complete: !r.missed && r.waiting.size === 0 };
+    this.#members.get(r.asker)?.sender.send(reply);
   }
 }

@@ -1,10 +1,10 @@
 /**
- * A worker's side of a multi-worker server: connects its error and audit log hubs and its
- * metrics to the primary's relay (`relay.ts`).
+ * A worker's side of a multi-worker server: connects its error and audit log hubs, its metrics
+ * and its key cache to the primary's relay (`relay.ts`).
  */
 import type { LogHub } from '../log/hub.ts';
 import type { MetricsSnapshot } from '../metrics/metrics.ts';
-import { BoundedSender, isClusterMessage, type LogStream, type SendFn } from './messages.ts';
+import { BoundedSender, type ClusterMessage, isClusterMessage, type LogStream, type SendFn } from './messages.ts';
 
 /** The worker's end of the IPC channel to the primary. */
 export interface ClusterChannel {
@@ -28,8 +28,12 @@ export interface WorkerLinkOptions {
   readonly hubs: Readonly<Record<LogStream, LogHub>>;
   /** This worker's counters. */
   readonly snapshot: () => MetricsSnapshot;
+  /** Drops key `name` from this worker's cache (it was deleted through another worker). */
+  readonly evict: (name: string) => void;
   /** How long `collect` waits for the primary before answering with this worker alone. Default 2 s. */
   readonly metricsTimeoutMs?: number;
+  /** How long `evictOthers` waits for the primary's confirmation. Default 2 s. */
+  readonly evictTimeoutMs?: number;
   /** Queue bound of the channel (messages). Default 1024. */
   readonly queueLimit?: number;
 }
@@ -38,15 +42,20 @@ export class WorkerLink {
   readonly #sender: BoundedSender;
   readonly #hubs: Readonly<Record<LogStream, LogHub>>;
   readonly #snapshot: () => MetricsSnapshot;
-  readonly #timeoutMs: number;
-  readonly #asks = new Map<number, (snaps: readonly MetricsSnapshot[] | undefined) => void>();
+  readonly #evict: (name: string) => void;
+  readonly #metricsTimeoutMs: number;
+  readonly #evictTimeoutMs: number;
+  /** Questions to the primary by id, each settled by its answer or (undefined) its timeout. */
+  readonly #asks = new Map<number, (reply: ClusterMessage | undefined) => void>();
   #nextId = 1;
 
   constructor(opts: WorkerLinkOptions) {
     this.#sender = new BoundedSender(opts.send, opts.queueLimit ?? 1024);
     this.#hubs = opts.hubs;
     this.#snapshot = opts.snapshot;
-    this.#timeoutMs = opts.metricsTimeoutMs ?? 2000;
+    this.#evict = opts.evict;
+    this.#metricsTimeoutMs = opts.metricsTimeoutMs ?? 2000;
+    this.#evictTimeoutMs = opts.evictTimeoutMs ?? 2000;
     for (const stream of ['error', 'audit'] as const) {
       opts.hubs[stream].link({
         forward: (line) => void this.#sender.send({ t: 'kes-log', stream, line }),
@@ -73,8 +82,13 @@ export class WorkerLink {
       case 'kes-metrics-poll':
         this.#sender.send({ t: 'kes-metrics-snap', id: msg.id, snapshot: this.#snapshot() });
         return;
+      case 'kes-evict-poll':
+        this.#evict(msg.name);
+        this.#sender.send({ t: 'kes-evict-ack', id: msg.id });
+        return;
       case 'kes-metrics':
-        this.#asks.get(msg.id)?.(msg.snapshots);
+      case 'kes-evict-done':
+        this.#asks.get(msg.id)?.(msg);
         return;
       default:
         return;
@@ -85,19 +99,35 @@ export class WorkerLink {
    * The counters of every worker that answered the primary in time. Falls back to this worker's
    * alone (`complete: false`) when the primary does not answer within the timeout.
    */
-  collect(): Promise<{ snapshots: readonly MetricsSnapshot[]; complete: boolean }> {
+  async collect(): Promise<{ snapshots: readonly MetricsSnapshot[]; complete: boolean }> {
+    const reply = await this.#ask((id) => ({ t: 'kes-metrics-ask', id }), this.#metricsTimeoutMs);
+    if (reply?.t === 'kes-metrics' && reply.snapshots.length > 0) return { snapshots: reply.snapshots, complete: true };
+    return { snapshots: [this.#snapshot()], complete: false };
+  }
+
+  /**
+   * Has key `name` dropped from the caches of all other workers (this worker evicts its own).
+   * Resolves true once the primary confirms that every other worker did; false when some did not
+   * answer in time or the primary did not. Never rejects.
+   */
+  async evictOthers(name: string): Promise<boolean> {
+    const reply = await this.#ask((id) => ({ t: 'kes-evict-ask', id, name }), this.#evictTimeoutMs);
+    return reply?.t === 'kes-evict-done' && reply.complete;
+  }
+
+  /** Sends the question `make(id)`; resolves with the primary's answer, or undefined on timeout. */
+  #ask(make: (id: number) => ClusterMessage, timeoutMs: number): Promise<ClusterMessage | undefined> {
     const id = this.#nextId++;
     return new Promise((resolve) => {
-      const settle = (snaps: readonly MetricsSnapshot[] | undefined): void => {
+      const settle = (reply: ClusterMessage | undefined): void => {
         clearTimeout(timer);
         this.#asks.delete(id);
-        if (snaps && snaps.length > 0) resolve({ snapshots: snaps, complete: true });
-        else resolve({ snapshots: [this.#snapshot()], complete: false });
+        resolve(reply);
       };
-      const timer = setTimeout(() => settle(undefined), this.#timeoutMs);
+      const timer = setTimeout(() => settle(undefined), timeoutMs);
       timer.unref();
       this.#asks.set(id, settle);
-      if (!this.#sender.send({ t: 'kes-metrics-ask', id })) settle(undefined);
+      if (!this.#sender.send(make(id))) settle(undefined);
     });
   }
 }

@@ -23,6 +23,11 @@ export interface ServerState {
   readonly metrics: Metrics;
   /** The counters of every worker process serving the port (one entry with a single process). */
   readonly collectMetrics: () => Promise<readonly MetricsSnapshot[]>;
+  /**
+   * Drops a deleted key from the caches of the other worker processes serving the port and
+   * resolves once they did (or gave up waiting; nothing to do with a single process). Never rejects.
+   */
+  readonly evictFromOtherWorkers: (name: string) => Promise<void>;
   readonly build: BuildInfo;
   /** Number of worker processes serving the port (reported as threads). */
   readonly workers: number;

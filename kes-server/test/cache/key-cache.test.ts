@@ -169,6 +169,63 @@ test('a fetch that started before a delete does not re-insert the key', async (t
   await assert.rejects(cache.get('k'), notFound);
 });
 
+test('evict drops one cached name without touching the store', async (t) => {
+  const { store, cache } = setup(t);
+  const kv = await put(store, 'k');
+  await put(store, 'other');
+  await cache.get('k');
+  await cache.get('other');
+  cache.evict('k');
+  cache.evict('never-cached');
+  assert.equal(cache.size, 1, 'only k is gone');
+  assert.deepEqual(parseKeyVersion(await store.get('k')), kv, 'the store still holds k');
+  const gets = store.gets;
+  await cache.get('other');
+  assert.equal(store.gets, gets, 'other is still served from memory');
+  assert.deepEqual(await cache.get('k'), kv);
+  assert.equal(store.gets, gets + 1, 'k is fetched anew');
+  // Deleted through another worker: after evict the next read asks the store and sees it gone.
+  await store.delete('k');
+  cache.evict('k');
+  await assert.rejects(cache.get('k'), notFound);
+});
+
+test('evict during a fetch: the fetch does not re-insert, later readers do not join it', async (t) => {
+  const { store, cache } = setup(t);
+  const kv = await put(store, 'k');
+  let release!: () => void;
+  store.gate = new Promise((r) => (release = r));
+  const early = cache.get('k');
+  await flush();
+  cache.evict('k');
+  const late = cache.get('k');
+  await flush();
+  assert.equal(store.gets, 2, 'the read after the eviction started a fetch of its own');
+  release();
+  assert.deepEqual(await early, kv);
+  assert.deepEqual(await late, kv);
+  // Only the fetch that started after the eviction may fill the cache.
+  assert.equal(cache.size, 1);
+  cache.evict('k');
+  assert.equal(cache.size, 0);
+});
+
+test('an evict while a fetch is under way keeps that fetch out of the cache', async (t) => {
+  const { store, cache } = setup(t);
+  await put(store, 'k');
+  let release!: () => void;
+  store.gate = new Promise((r) => (release = r));
+  const early = cache.get('k');
+  await flush();
+  cache.evict('k');
+  release();
+  await early;
+  assert.equal(cache.size, 0);
+  store.gate = undefined;
+  await cache.get('k');
+  assert.equal(store.gets, 2, 'the next read asks the store');
+});
+
 test('list and status pass through', async (t) => {
   const { store, cache } = setup(t);
   await put(store, 'a');

@@ -174,6 +174,41 @@ test('--workers 2: both workers serve one port and share the fs key store', asyn
   assert.equal(await exited(child), 0);
 });
 
+test('--workers 2: a delete served by one worker is seen by both at once (404 right after)', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const dir = await mkdtemp(join(tmpdir(), 'kes-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const config = await writeConfig(dir, pki, admin.identity, pki.issueClient('m').identity, '/v1/status');
+  const { child, endpoint } = await startBinary(t, ['server', '--config', config, '--workers', '2']);
+  const port = Number(new URL(endpoint).port);
+  // One connection per request (agent: false): round-robin alternates between the two workers.
+  const req = (method: string, path: string, body?: string) => call({ port, ca: pki.caCert, client: admin, method, path, body });
+  assert.equal((await req('POST', '/v1/key/create/gone-soon')).status, 200);
+  for (let i = 0; i < 6; i++) assert.equal((await req('GET', '/v1/key/describe/gone-soon')).status, 200, 'both workers cache the key');
+  assert.equal((await req('DELETE', '/v1/key/delete/gone-soon')).status, 200);
+  const notFound = '{"message":"key does not exist"\n}';
+  const answers: Array<{ what: string; status: number; text: string }> = [];
+  const ask = async (what: string, method: string, path: string, body?: string) => {
+    const r = await req(method, path, body);
+    // A 200 generate carries a plaintext data key: keep it out of the test output.
+    answers.push({ what, status: r.status, text: r.status === 404 ? r.text : '(body not shown)' });
+  };
+  // The order alternates so that each worker answers both a describe and a generate.
+  for (let i = 0; i < 4; i++) {
+    const describe = () => ask(`describe #${i}`, 'GET', '/v1/key/describe/gone-soon');
+    const generate = () => ask(`generate #${i}`, 'POST', '/v1/key/generate/gone-soon', '{}');
+    if (i % 2 === 0) await describe().then(generate);
+    else await generate().then(describe);
+  }
+  assert.deepEqual(
+    answers,
+    answers.map(({ what }) => ({ what, status: 404, text: notFound })),
+  );
+  child.kill('SIGTERM');
+  assert.equal(await exited(child), 0);
+});
+
 /** Opens `/v1/log/<stream>` over HTTP/1.1 on a connection of its own and collects the lines. */
 function subscribeLog(t: TestContext, port: number, ca: string, client: { cert: string; key: string }, path: string): Promise<string[]> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 /**
  * The primary's relay and the workers' links wired through in-memory channels: log lines reach
- * the subscribers of every worker, metrics add up, and neither side ever waits on a backed-up or
- * silent peer.
+ * the subscribers of every worker, metrics add up, a key deleted through one worker is dropped by
+ * all others, and neither side ever waits on a backed-up or silent peer.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -21,12 +21,17 @@ interface Node {
   readonly id: number;
   readonly hubs: { error: LogHub; audit: LogHub };
   readonly metrics: Metrics;
+  /** Key names this worker was told to drop from its cache. */
+  readonly evicted: string[];
   readonly link: WorkerLink;
 }
 
-/** A relay with `n` workers; messages are delivered asynchronously, as over IPC. */
-function cluster(n: number, opts: { silent?: Set<number>; metricsTimeoutMs?: number } = {}): { relay: ClusterRelay; nodes: Node[] } {
-  const relay = new ClusterRelay({ metricsTimeoutMs: opts.metricsTimeoutMs ?? 200 });
+/**
+ * A relay with `n` workers; messages are delivered asynchronously, as over IPC. `silent` workers
+ * never see the primary's questions (metrics and eviction polls).
+ */
+function cluster(n: number, opts: { silent?: Set<number>; metricsTimeoutMs?: number; evictTimeoutMs?: number } = {}): { relay: ClusterRelay; nodes: Node[] } {
+  const relay = new ClusterRelay({ metricsTimeoutMs: opts.metricsTimeoutMs ?? 200, evictTimeoutMs: opts.evictTimeoutMs ?? 200 });
   const nodes: Node[] = [];
   for (let id = 1; id <= n; id++) {
     const hubs = { error: new LogHub(), audit: new LogHub() };
@@ -34,11 +39,21 @@ function cluster(n: number, opts: { silent?: Set<number>; metricsTimeoutMs?: num
     const toPrimary: SendFn = (msg, done) => setImmediate(() => (relay.receive(id, structuredClone(msg)), done(null)));
     relay.add(id, (msg, done) =>
       setImmediate(() => {
-        if (!opts.silent?.has(id) || msg.t !== 'kes-metrics-poll') node.link.receive(structuredClone(msg));
+        const poll = msg.t === 'kes-metrics-poll' || msg.t === 'kes-evict-poll';
+        if (!opts.silent?.has(id) || !poll) node.link.receive(structuredClone(msg));
         done(null);
       }),
     );
-    const node: Node = { id, hubs, metrics, link: new WorkerLink({ send: toPrimary, hubs, snapshot: () => metrics.snapshot(1000 * id), metricsTimeoutMs: 300 }) };
+    const evicted: string[] = [];
+    const link = new WorkerLink({
+      send: toPrimary,
+      hubs,
+      snapshot: () => metrics.snapshot(1000 * id),
+      evict: (name) => evicted.push(name),
+      metricsTimeoutMs: 300,
+      evictTimeoutMs: 300,
+    });
+    const node: Node = { id, hubs, metrics, evicted, link };
     nodes.push(node);
   }
   return { relay, nodes };
@@ -133,7 +148,7 @@ test('metrics: without an answer from the primary a worker reports itself alone'
   const hubs = { error: new LogHub(), audit: new LogHub() };
   const metrics = new Metrics();
   metrics.observe(200, 0.01);
-  const link = new WorkerLink({ send: (_m, done) => done(null), hubs, snapshot: () => metrics.snapshot(5), metricsTimeoutMs: 50 });
+  const link = new WorkerLink({ send: (_m, done) => done(null), hubs, snapshot: () => metrics.snapshot(5), evict: () => {}, metricsTimeoutMs: 50 });
   const { snapshots, complete } = await link.collect();
   assert.equal(complete, false);
   assert.deepEqual(snapshots.map((s) => s.count), [1]);
@@ -174,4 +189,87 @@ test('the relay ignores foreign messages and messages of unknown workers', async
   relay.receive(1, { t: 'kes-log', stream: 'audit', line: 'real' });
   await settle();
   assert.deepEqual(sub.lines, ['real']);
+});
+
+test('evictions: a key deleted through one worker is dropped by every other worker before the answer', async () => {
+  const { nodes } = cluster(3);
+  const [a, b, c] = nodes;
+  assert.equal(await b.link.evictOthers('deleted-key'), true);
+  // Resolved means confirmed: no settling wait before looking.
+  assert.deepEqual([a.evicted, b.evicted, c.evicted], [['deleted-key'], [], ['deleted-key']], 'the deleting worker evicts its own');
+  const both = await Promise.all([a.link.evictOthers('x'), c.link.evictOthers('y')]);
+  assert.deepEqual(both, [true, true]);
+  assert.deepEqual([a.evicted, b.evicted, c.evicted], [['deleted-key', 'y'], ['x', 'y'], ['deleted-key', 'x']]);
+});
+
+test('evictions: a lone worker has nothing to wait for', async () => {
+  const { nodes } = cluster(1);
+  const t0 = performance.now();
+  assert.equal(await nodes[0].link.evictOthers('k'), true);
+  assert.ok(performance.now() - t0 < 150, 'answered without waiting for the relay timeout');
+  assert.deepEqual(nodes[0].evicted, []);
+});
+
+test('evictions: a silent worker makes the round incomplete after the relay timeout; the others still evict', async () => {
+  const { nodes } = cluster(3, { silent: new Set([3]), evictTimeoutMs: 100 });
+  const t0 = performance.now();
+  assert.equal(await nodes[0].link.evictOthers('k'), false);
+  assert.ok(performance.now() - t0 >= 90, 'waited for the silent worker');
+  assert.deepEqual(nodes.map((n) => n.evicted), [[], ['k'], []]);
+});
+
+test('evictions: a worker that leaves is not waited for (it caches nothing any more)', async () => {
+  const { relay, nodes } = cluster(2, { silent: new Set([2]), evictTimeoutMs: 5_000 });
+  const asking = nodes[0].link.evictOthers('k');
+  await settle();
+  relay.remove(2);
+  const t0 = performance.now();
+  assert.equal(await asking, true);
+  assert.ok(performance.now() - t0 < 1_000, 'answered when the worker left, not at the timeout');
+});
+
+test('evictions: without an answer from the primary the link gives up after its timeout', async () => {
+  const hubs = { error: new LogHub(), audit: new LogHub() };
+  const sent: ClusterMessage[] = [];
+  const link = new WorkerLink({ send: (m, done) => (sent.push(m), done(null)), hubs, snapshot: () => new Metrics().snapshot(0), evict: () => {}, evictTimeoutMs: 50 });
+  const t0 = performance.now();
+  assert.equal(await link.evictOthers('k'), false);
+  assert.ok(performance.now() - t0 >= 40);
+  // The question names the key and nothing else.
+  assert.deepEqual(
+    sent.filter((m) => m.t !== 'kes-subs'),
+    [{ t: 'kes-evict-ask', id: 1, name: 'k' }],
+  );
+});
+
+test('evictions: a backed-up worker channel drops the poll and the round is answered incomplete at once', async () => {
+  const relay = new ClusterRelay({ queueLimit: 1, evictTimeoutMs: 5_000 });
+  const toAsker: ClusterMessage[] = [];
+  const toStuck: ClusterMessage[] = [];
+  relay.add(1, (msg, done) => (toAsker.push(msg), done(null)));
+  relay.add(2, (msg) => void toStuck.push(msg)); // never written: the channel stays backed up
+  relay.receive(1, { t: 'kes-evict-ask', id: 7, name: 'first' });
+  relay.receive(1, { t: 'kes-evict-ask', id: 8, name: 'second' });
+  assert.deepEqual(toStuck, [{ t: 'kes-evict-poll', id: 1, name: 'first' }]);
+  assert.deepEqual(toAsker, [{ t: 'kes-evict-done', id: 8, complete: false }], 'the second is answered without waiting');
+  relay.receive(2, { t: 'kes-evict-ack', id: 1 });
+  assert.deepEqual(toAsker.at(-1), { t: 'kes-evict-done', id: 7, complete: true });
+  assert.equal(relay.dropped, 1);
+});
+
+test('evictions: acknowledgements of unknown rounds, foreign workers or metrics rounds are ignored', async () => {
+  const relay = new ClusterRelay({ evictTimeoutMs: 5_000, metricsTimeoutMs: 5_000 });
+  const to: Record<number, ClusterMessage[]> = { 1: [], 2: [] };
+  for (const id of [1, 2]) relay.add(id, (msg, done) => (to[id].push(msg), done(null)));
+  relay.receive(1, { t: 'kes-metrics-ask', id: 1 });
+  relay.receive(2, { t: 'kes-evict-ack', id: 1 }); // round 1 gathers metrics
+  relay.receive(1, { t: 'kes-evict-ask', id: 2, name: 'k' });
+  assert.deepEqual(to[2].at(-1), { t: 'kes-evict-poll', id: 2, name: 'k' });
+  relay.receive(1, { t: 'kes-evict-ack', id: 2 }); // the asker is not polled
+  relay.receive(2, { t: 'kes-evict-ack', id: 99 });
+  assert.deepEqual(to[1].filter((m) => m.t === 'kes-evict-done' || m.t === 'kes-metrics'), []);
+  relay.receive(2, { t: 'kes-evict-ack', id: 2 });
+  assert.deepEqual(to[1].at(-1), { t: 'kes-evict-done', id: 2, complete: true });
+  relay.remove(1);
+  relay.remove(2);
 });

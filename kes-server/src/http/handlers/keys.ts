@@ -103,6 +103,10 @@ export async function deleteKey(ctx: RequestContext, state: ServerState): Promis
     await state.cache.delete(name);
   } catch (err) {
     throw storeFailure(err, ErrDeleteKey);
+  } finally {
+    // Like the local cache, every other worker forgets the key even when the store failed; the
+    // answer waits for them so that a request right after it sees the delete on any worker.
+    await state.evictFromOtherWorkers(name);
   }
   audit(ctx, state, `secret key '${name}' deleted`);
   return empty;
