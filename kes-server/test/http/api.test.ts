@@ -68,6 +68,10 @@ for (const http2 of [false, true]) {
       assert.equal((await c('PUT', '/v1/key/import/imported', JSON.stringify({ key: b64(raw), cipher: 'AES256' }))).status, 200);
       assertError(await c('PUT', '/v1/key/import/imported', JSON.stringify({ key: b64(raw), cipher: 'AES256' })), 400, 'key already exists');
       assert.equal((await c('PUT', '/v1/key/import/x1', JSON.stringify({ key: b64(raw), cipher: 'DES' }))).status, 406);
+      // Names inherited by every JS object are not ciphers either.
+      for (const cipher of ['toString', 'constructor', '__proto__']) {
+        assert.equal((await c('PUT', '/v1/key/import/x1', JSON.stringify({ key: b64(raw), cipher }))).status, 406, cipher);
+      }
       assert.equal((await c('PUT', '/v1/key/import/x1', JSON.stringify({ key: b64(raw.slice(0, 16)), cipher: 'ChaCha20' }))).status, 406);
       assertError(await c('PUT', '/v1/key/import/x1', '{"key":'), 400, 'invalid import key request body');
       // The server encrypts with the imported key exactly as the crypto module does.

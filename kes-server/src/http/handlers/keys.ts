@@ -18,13 +18,13 @@ import { empty, json, type RequestContext, type Reply } from '../route.ts';
 import type { ServerState } from '../state.ts';
 import { audit, keyName, loadKey, storeFailure } from './common.ts';
 
-/** Import cipher names the server accepts (§1.9 import). */
-const IMPORT_CIPHERS: Readonly<Record<string, Cipher>> = Object.freeze({
-  AES256: 'AES256',
-  'AES256-GCM_SHA256': 'AES256',
-  ChaCha20: 'ChaCha20',
-  'XCHACHA20-POLY1305': 'ChaCha20',
-});
+/** Import cipher names the server accepts (§1.9 import). A Map: `toString` is no cipher. */
+const IMPORT_CIPHERS: ReadonlyMap<string, Cipher> = new Map([
+  ['AES256', 'AES256'],
+  ['AES256-GCM_SHA256', 'AES256'],
+  ['ChaCha20', 'ChaCha20'],
+  ['XCHACHA20-POLY1305', 'ChaCha20'],
+]);
 
 export async function createKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const name = keyName(ctx);
@@ -52,7 +52,7 @@ export async function importKey(ctx: RequestContext, state: ServerState): Promis
     if (err instanceof BodyDecodeError) throw ErrInvalidImportBody;
     throw err;
   }
-  const cipher = IMPORT_CIPHERS[req.cipher];
+  const cipher = IMPORT_CIPHERS.get(req.cipher);
   if (cipher === undefined) throw ErrImportCipher(req.cipher);
   if (req.key.length !== 32) throw ErrImportKeySize(req.cipher);
   const kv: KeyVersion = {
