@@ -3,7 +3,7 @@
  * 16-byte IV, then used with a standard 12-byte-nonce AEAD. Only the framing differs between the
  * current and the legacy ciphertext formats, so this module is shared by all of them.
  */
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { hchacha } from '@noble/ciphers/chacha.js';
 import type { Cipher } from './key.ts';
 
@@ -31,24 +31,61 @@ function hchacha20(key: Uint8Array, input: Uint8Array): Uint8Array {
 }
 
 /**
+ * node:crypto checks whether a raw key is a KeyObject or CryptoKey by throwing and catching an
+ * exception (Node 24), which costs several times the HMAC or AEAD itself. A KeyObject passes
+ * that check without throwing, so keys are handed to node:crypto as KeyObjects: master keys
+ * converted once (their bytes never change after creation), subkeys right after derivation.
+ */
+const masterKeyObjects = new WeakMap<Uint8Array, KeyObject>();
+
+/** The KeyObject of a master (or HMAC) key, created on first use. */
+export function secretKeyOf(key: Uint8Array): KeyObject {
+  let obj = masterKeyObjects.get(key);
+  if (obj === undefined) {
+    obj = createSecretKey(key);
+    masterKeyObjects.set(key, obj);
+  }
+  return obj;
+}
+
+function checkSizes(key: Uint8Array, iv: Uint8Array): void {
+  if (key.length !== 32) throw new RangeError('crypto: master key must be 32 bytes');
+  if (iv.length !== IV_SIZE) throw new RangeError('crypto: iv must be 16 bytes');
+}
+
+function subkeyBytes(cipher: Cipher, key: Uint8Array, iv: Uint8Array): Uint8Array {
+  if (cipher === 'AES256') return createHmac('sha256', secretKeyOf(key)).update(iv).digest();
+  return hchacha20(key, iv);
+}
+
+/**
  * Derives the 32-byte message subkey (spec §4.3 step 2): HMAC-SHA-256(key, iv) for AES256,
  * HChaCha20(key, iv) for ChaCha20. Throws a RangeError if `key` is not 32 or `iv` not 16 bytes.
  */
 export function deriveSubkey(cipher: Cipher, key: Uint8Array, iv: Uint8Array): Uint8Array {
-  if (key.length !== 32) throw new RangeError('crypto: master key must be 32 bytes');
-  if (iv.length !== IV_SIZE) throw new RangeError('crypto: iv must be 16 bytes');
-  if (cipher === 'AES256') return new Uint8Array(createHmac('sha256', key).update(iv).digest());
-  return hchacha20(key, iv);
+  checkSizes(key, iv);
+  return new Uint8Array(subkeyBytes(cipher, key, iv));
 }
 
-function cipherOf(cipher: Cipher, subkey: Uint8Array, nonce: Uint8Array) {
+/** The subkey as a KeyObject; the derived bytes are zeroed once node:crypto holds its copy. */
+function subkeyObject(cipher: Cipher, key: Uint8Array, iv: Uint8Array): KeyObject {
+  checkSizes(key, iv);
+  const bytes = subkeyBytes(cipher, key, iv);
+  try {
+    return createSecretKey(bytes);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+function cipherOf(cipher: Cipher, subkey: KeyObject, nonce: Uint8Array) {
   const opts = { authTagLength: TAG_SIZE };
   return cipher === 'AES256'
     ? createCipheriv('aes-256-gcm', subkey, nonce, opts)
     : createCipheriv('chacha20-poly1305', subkey, nonce, opts);
 }
 
-function decipherOf(cipher: Cipher, subkey: Uint8Array, nonce: Uint8Array) {
+function decipherOf(cipher: Cipher, subkey: KeyObject, nonce: Uint8Array) {
   const opts = { authTagLength: TAG_SIZE };
   return cipher === 'AES256'
     ? createDecipheriv('aes-256-gcm', subkey, nonce, opts)
@@ -64,8 +101,7 @@ export function seal(
   plaintext: Uint8Array,
   aad: Uint8Array,
 ): Uint8Array {
-  const subkey = deriveSubkey(cipher, key, iv);
-  const c = cipherOf(cipher, subkey, nonce);
+  const c = cipherOf(cipher, subkeyObject(cipher, key, iv), nonce);
   c.setAAD(aad);
   const head = c.update(plaintext);
   const tail = c.final();
@@ -74,7 +110,6 @@ export function seal(
   out.set(head, 0);
   out.set(tail, head.length);
   out.set(tag, head.length + tail.length);
-  subkey.fill(0);
   return out;
 }
 
@@ -91,18 +126,13 @@ export function open(
   aad: Uint8Array,
 ): Uint8Array {
   if (sealed.length < TAG_SIZE) throw new RangeError('crypto: ciphertext shorter than the tag');
-  const subkey = deriveSubkey(cipher, key, iv);
-  try {
-    const d = decipherOf(cipher, subkey, nonce);
-    d.setAAD(aad);
-    d.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
-    const head = d.update(sealed.subarray(0, sealed.length - TAG_SIZE));
-    const tail = d.final();
-    const out = new Uint8Array(head.length + tail.length);
-    out.set(head, 0);
-    out.set(tail, head.length);
-    return out;
-  } finally {
-    subkey.fill(0);
-  }
+  const d = decipherOf(cipher, subkeyObject(cipher, key, iv), nonce);
+  d.setAAD(aad);
+  d.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
+  const head = d.update(sealed.subarray(0, sealed.length - TAG_SIZE));
+  const tail = d.final();
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head, 0);
+  out.set(tail, head.length);
+  return out;
 }

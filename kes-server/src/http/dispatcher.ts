@@ -125,7 +125,9 @@ export function createDispatcher(state: () => ServerState): (req: HttpRequest, r
 
 async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): Promise<void> {
   const startedAt = performance.now();
-  const id = requestId();
+  // Drawn only when something reads it (the error log): most requests never need one.
+  let id: string | undefined;
+  const idOf = (): string => (id ??= requestId());
   const method = req.method ?? 'GET';
   const rawPath = (req.url ?? '/').split('?')[0];
   if (!rawPath.startsWith('/')) return writeError(res, ErrInvalidPath);
@@ -149,7 +151,6 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
   const socket = tlsSocketOf(req);
   const ip = socket.remoteAddress ?? '';
   const abort = new AbortController();
-  res.once('close', () => abort.abort());
   let timer: NodeJS.Timeout | undefined;
   if (route.timeoutMs > 0) {
     // A write deadline, not a 503: an unfinished response is torn down (§1.4).
@@ -157,8 +158,14 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
       if (!res.writableEnded) tearDown(req);
     }, route.timeoutMs);
     timer.unref();
-    res.once('close', () => clearTimeout(timer));
   }
+  // The signal tells a running handler that the client is gone. Once `serve` has finished no
+  // handler is left to tell, and aborting then would only build an unused AbortError.
+  let settled = false;
+  res.once('close', () => {
+    clearTimeout(timer);
+    if (!settled) abort.abort();
+  });
 
   let identity = '';
   let done: ((status: number) => void) | undefined;
@@ -193,7 +200,7 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
       if (read === undefined) throw route.bodyError;
       body = read;
     }
-    const ctx: RequestContext = { requestId: id, method, path, resource, body, identity, ip, headers: req.headers, startedAt, signal: abort.signal, res, holdOpen: () => holdOpen(req) };
+    const ctx: RequestContext = { get requestId() { return idOf(); }, method, path, resource, body, identity, ip, headers: req.headers, startedAt, signal: abort.signal, res, holdOpen: () => holdOpen(req) };
     const reply = await route.handler(ctx, state);
     if (!abort.signal.aborted && !res.writableEnded && !res.headersSent) writeReply(res, reply);
     done?.(200);
@@ -204,7 +211,7 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
     } else {
       apiErr = err instanceof InternalFailure ? err.answer : route.failure;
       state.errorLog.error(err instanceof InternalFailure ? err.message : `${apiErr.message}: ${describe(err)}`, [
-        ['req.id', id],
+        ['req.id', idOf()],
         ['req.method', method],
         ['req.path', path],
         ['req.ip', ip],
@@ -215,6 +222,8 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
     if (abort.signal.aborted) return;
     if (!res.headersSent && !res.writableEnded) writeError(res, apiErr);
     else if (!res.writableEnded) res.end();
+  } finally {
+    settled = true;
   }
 }
 
