@@ -21,7 +21,6 @@ export interface HttpResponse {
 }
 
 export interface RequestContext {
-  readonly requestId: string;
   readonly method: string;
   /** The full percent-decoded URL path, as policies see it. */
   readonly path: string;

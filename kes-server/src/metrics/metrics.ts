@@ -144,9 +144,9 @@ export class Metrics {
     if (table) table.set(status, (table.get(status) ?? 0) + 1);
     this.#count++;
     this.#sum += seconds;
-    ResponseTimeBuckets.forEach((bound, i) => {
-      if (seconds <= bound) this.#buckets[i]++;
-    });
+    for (let i = 0; i < ResponseTimeBuckets.length; i++) {
+      if (seconds <= ResponseTimeBuckets[i]) this.#buckets[i]++;
+    }
   }
 
   errorEvents(n: number): void {
