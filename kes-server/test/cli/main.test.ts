@@ -152,7 +152,8 @@ test('--config with an fs key store: startup keys, SIGHUP reload swaps policies,
   assert.equal(await exited(child), 0);
 });
 
-test('--workers 2: both workers serve one port and share the fs key store', async (t) => {
+/** A `--workers 2` server with an fs key store in a temporary folder; the banner says 2 workers. */
+async function startTwoWorkers(t: TestContext) {
   const pki = makePki();
   const admin = pki.issueClient('admin');
   const dir = await mkdtemp(join(tmpdir(), 'kes-cli-'));
@@ -160,7 +161,11 @@ test('--workers 2: both workers serve one port and share the fs key store', asyn
   const config = await writeConfig(dir, pki, admin.identity, pki.issueClient('m').identity, '/v1/status');
   const { child, banner, endpoint } = await startBinary(t, ['server', '--config', config, '--workers', '2']);
   assert.match(banner, /Workers:\s+2/);
-  const port = Number(new URL(endpoint).port);
+  return { pki, admin, child, port: Number(new URL(endpoint).port) };
+}
+
+test('--workers 2: both workers serve one port and share the fs key store', async (t) => {
+  const { pki, admin, child, port } = await startTwoWorkers(t);
   // Fresh connections are spread over the workers; every one sees every key.
   for (let i = 0; i < 6; i++) {
     const name = `k${i}`;
@@ -175,13 +180,7 @@ test('--workers 2: both workers serve one port and share the fs key store', asyn
 });
 
 test('--workers 2: a delete served by one worker is seen by both at once (404 right after)', async (t) => {
-  const pki = makePki();
-  const admin = pki.issueClient('admin');
-  const dir = await mkdtemp(join(tmpdir(), 'kes-cli-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const config = await writeConfig(dir, pki, admin.identity, pki.issueClient('m').identity, '/v1/status');
-  const { child, endpoint } = await startBinary(t, ['server', '--config', config, '--workers', '2']);
-  const port = Number(new URL(endpoint).port);
+  const { pki, admin, child, port } = await startTwoWorkers(t);
   // One connection per request (agent: false): round-robin alternates between the two workers.
   const req = (method: string, path: string, body?: string) => call({ port, ca: pki.caCert, client: admin, method, path, body });
   assert.equal((await req('POST', '/v1/key/create/gone-soon')).status, 200);
@@ -232,13 +231,7 @@ function subscribeLog(t: TestContext, port: number, ca: string, client: { cert: 
 }
 
 test('--workers 2: log subscribers see the events of both workers; metrics add up both workers', async (t) => {
-  const pki = makePki();
-  const admin = pki.issueClient('admin');
-  const dir = await mkdtemp(join(tmpdir(), 'kes-cli-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const config = await writeConfig(dir, pki, admin.identity, pki.issueClient('m').identity, '/v1/status');
-  const { child, endpoint } = await startBinary(t, ['server', '--config', config, '--workers', '2']);
-  const port = Number(new URL(endpoint).port);
+  const { pki, admin, child, port } = await startTwoWorkers(t);
   // Two subscribers on two connections: round-robin puts them on different workers.
   const auditA = await subscribeLog(t, port, pki.caCert, admin, '/v1/log/audit');
   const auditB = await subscribeLog(t, port, pki.caCert, admin, '/v1/log/audit');
