@@ -5,17 +5,9 @@
  */
 import { minioVolumes } from './minio-env.ts';
 import { RenderError, requireInt, requireNonEmpty, sortedRecord } from './validate.ts';
-import type { K8sObject } from './kubernetes.ts';
+import { appLabels, requireDnsLabel } from './kubernetes-meta.ts';
+import type { K8sObject } from './kubernetes-meta.ts';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/;
-
-function label(field: string, v: string): void {
-  if (!DNS_LABEL.test(v)) throw new RenderError('INVALID_ARGUMENT', field, 'must be a lower-case DNS label of at most 52 characters');
-}
-
-function minioLabels(name: string): Record<string, string> {
-  return sortedRecord({ 'app.kubernetes.io/name': 'minio', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/part-of': 'minio-sse-kes' });
-}
 
 /** Mount point of the KES CA / client credential files inside the MinIO container. */
 export const MINIO_K8S_KES_DIR = '/etc/minio/kes';
@@ -58,14 +50,14 @@ export function minioKubernetesObjects<V = string>(a: MinioK8sArgs<V>): {
   service: K8sObject;
   statefulSet: K8sObject;
 } {
-  label('name', a.name);
-  label('namespace', a.namespace);
+  requireDnsLabel('name', a.name);
+  requireDnsLabel('namespace', a.namespace);
   requireInt('replicas', a.replicas, 1, 32);
   requireInt('drivesPerNode', a.drivesPerNode, 1, 16);
   requireNonEmpty('image', a.image);
   if (!/^[0-9]+(Mi|Gi|Ti)$/.test(a.storageSize)) throw new RenderError('INVALID_ARGUMENT', 'storageSize', 'must be a quantity like 10Gi');
   if ('MINIO_VOLUMES' in a.env) throw new RenderError('CONFLICTING_ARGUMENTS', 'env', 'MINIO_VOLUMES is derived from the StatefulSet');
-  const labels = minioLabels(a.name);
+  const labels = appLabels(a.name, 'minio');
   const meta = (name: string) => ({ name, namespace: a.namespace, labels });
   const drives = a.drivesPerNode === 1 ? ['/data'] : Array.from({ length: a.drivesPerNode }, (_, i) => `/data${i + 1}`);
   const claim = (i: number) => `data${a.drivesPerNode === 1 ? '' : i + 1}`;
@@ -162,8 +154,8 @@ export interface MinioTenantArgs {
 
 /** The Tenant object (facts §3.5: external KES goes in `spec.env`, `spec.kes` stays unset). */
 export function minioTenant(a: MinioTenantArgs): K8sObject {
-  label('name', a.name);
-  label('namespace', a.namespace);
+  requireDnsLabel('name', a.name);
+  requireDnsLabel('namespace', a.namespace);
   requireInt('servers', a.servers, 1, 32);
   requireInt('volumesPerServer', a.volumesPerServer, 1, 16);
   if ((a.apiKeySecretName === undefined) === (a.clientCertSecretName === undefined)) {
@@ -205,5 +197,5 @@ export function minioTenant(a: MinioTenantArgs): K8sObject {
     ],
   };
   if (a.clientCertSecretName) spec.externalClientCertSecrets = [{ name: a.clientCertSecretName, type: 'kubernetes.io/tls' }];
-  return { apiVersion: 'minio.min.io/v2', kind: 'Tenant', metadata: { name: a.name, namespace: a.namespace, labels: minioLabels(a.name) }, spec };
+  return { apiVersion: 'minio.min.io/v2', kind: 'Tenant', metadata: { name: a.name, namespace: a.namespace, labels: appLabels(a.name, 'minio') }, spec };
 }
