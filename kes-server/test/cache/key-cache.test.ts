@@ -52,6 +52,13 @@ class TestStore extends MemKeyStore {
   down = false;
   gate: Promise<void> | undefined;
 
+  /** Holds every later `get` until the returned function is called. */
+  hold(): () => void {
+    let release!: () => void;
+    this.gate = new Promise((r) => (release = r));
+    return release;
+  }
+
   override async get(name: string): Promise<Uint8Array> {
     this.gets++;
     if (this.gate) await this.gate;
@@ -99,8 +106,7 @@ test('concurrent misses for one name cause a single store.get (single flight)', 
   const { store, cache } = setup(t);
   const kv = await put(store, 'k');
   await put(store, 'other');
-  let release!: () => void;
-  store.gate = new Promise((r) => (release = r));
+  const release = store.hold();
   const waiting = Array.from({ length: 20 }, () => cache.get('k'));
   const other = cache.get('other');
   await flush();
@@ -157,8 +163,7 @@ test('delete removes from the store and evicts, even when the store says not fou
 test('a fetch that started before a delete does not re-insert the key', async (t) => {
   const { store, cache } = setup(t);
   await put(store, 'k');
-  let release!: () => void;
-  store.gate = new Promise((r) => (release = r));
+  const release = store.hold();
   const early = cache.get('k');
   await flush();
   store.gate = undefined;
@@ -193,8 +198,7 @@ test('evict drops one cached name without touching the store', async (t) => {
 test('evict during a fetch: the fetch does not re-insert, later readers do not join it', async (t) => {
   const { store, cache } = setup(t);
   const kv = await put(store, 'k');
-  let release!: () => void;
-  store.gate = new Promise((r) => (release = r));
+  const release = store.hold();
   const early = cache.get('k');
   await flush();
   cache.evict('k');
@@ -213,8 +217,7 @@ test('evict during a fetch: the fetch does not re-insert, later readers do not j
 test('an evict while a fetch is under way keeps that fetch out of the cache', async (t) => {
   const { store, cache } = setup(t);
   await put(store, 'k');
-  let release!: () => void;
-  store.gate = new Promise((r) => (release = r));
+  const release = store.hold();
   const early = cache.get('k');
   await flush();
   cache.evict('k');
