@@ -11,7 +11,7 @@ import { type PolicyDefinitions, PolicySet } from './auth/policy.ts';
 import type { KeyCache } from './cache/key-cache.ts';
 import { generateKeyVersion, systemRandom } from './crypto/key.ts';
 import { createDispatcher } from './http/dispatcher.ts';
-import { hasPeerCertificate } from './http/peer.ts';
+import { apiKeyIdentity, hasPeerCertificate } from './http/peer.ts';
 import type { HttpResponse } from './http/route.ts';
 import { anySkipAuth, type ApiOverride, applyApiOverrides, defaultRoutes } from './http/routes.ts';
 import type { BuildInfo, ServerState } from './http/state.ts';
@@ -184,11 +184,24 @@ export class KesServer {
     const present = hasPeerCertificate(socket);
     let problem = '';
     if (this.#mode.requireCert && !present) problem = 'client did not provide a certificate';
-    else if (this.#mode.verify && present && !socket.authorized) problem = `client certificate not trusted (${String(socket.authorizationError)})`;
+    else if (this.#mode.verify && present && !socket.authorized && !this.#isKnownApiKeyClient(socket)) {
+      problem = `client certificate not trusted (${String(socket.authorizationError)})`;
+    }
     if (problem === '') return true;
     this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: ${problem}`);
     socket.destroy();
     return false;
+  }
+
+  /**
+   * An API-key client whose identity the configuration names (admin or a policy member) passes
+   * verification: its self-signed certificate cannot chain to any CA, and its key is the pin.
+   */
+  #isKnownApiKeyClient(socket: TLSSocket): boolean {
+    const identity = apiKeyIdentity(socket);
+    if (identity === undefined) return false;
+    const policies = this.#state.policies;
+    return policies.isAdmin(identity) || policies.policyOf(identity) !== undefined;
   }
 
   /** The current state (read-only view for tests and the CLI). */

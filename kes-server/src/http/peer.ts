@@ -1,6 +1,11 @@
 /**
- * The caller's identity from its TLS client certificate chain (spec §2.2): certificates whose
- * BasicConstraints say CA are skipped; exactly one leaf must remain.
+ * The caller's identity from its TLS client certificate.
+ *
+ * Only the first certificate the client sent proved possession of its private key (its key signed
+ * the handshake), so the identity is the SHA-256 of that certificate's SubjectPublicKeyInfo and of
+ * nothing else. The rest of the chain is never a source of identity: a chain may carry any
+ * certificate, including one holding a victim's public key, and with `tls.auth` off nothing checks
+ * the signatures that link them.
  */
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
@@ -9,7 +14,11 @@ import { ApiError, ErrClientCertRequired, ErrManyClientCerts } from './errors.ts
 
 const cache = new WeakMap<TLSSocket, string | ApiError>();
 
-/** Raw DER of every distinct certificate of the peer chain, leaf first. */
+/**
+ * Raw DER of the peer certificate and of the chain certificates Node links to it, first certificate
+ * first. Node links a certificate to the next by issuer name, so this is what the client sent as far
+ * as names connect it, not necessarily every certificate it sent.
+ */
 export function peerChain(socket: TLSSocket): Uint8Array[] {
   const first = socket.getPeerCertificate(true) as DetailedPeerCertificate | Record<string, never>;
   const out: Uint8Array[] = [];
@@ -31,8 +40,11 @@ export function hasPeerCertificate(socket: TLSSocket): boolean {
 }
 
 /**
- * The identity (hex SHA-256 of the leaf's SubjectPublicKeyInfo) of the connection's client.
- * @throws ErrClientCertRequired (no leaf), ErrManyClientCerts (more than one leaf)
+ * The identity (hex SHA-256 of the SubjectPublicKeyInfo) of the certificate that proved possession
+ * in the handshake: the first one the client sent.
+ * @throws ErrClientCertRequired when there is no certificate or the first one is marked as a CA
+ *   (Go's TLS stack does not accept a CA as a client certificate either);
+ *   ErrManyClientCerts when a later certificate of the chain is a leaf too.
  */
 export function peerIdentity(socket: TLSSocket): string {
   const known = cache.get(socket);
@@ -40,14 +52,33 @@ export function peerIdentity(socket: TLSSocket): string {
     if (known instanceof ApiError) throw known;
     return known;
   }
-  let result: string | ApiError;
-  const leaves = peerChain(socket)
-    .map((der) => new X509Certificate(der))
-    .filter((c) => !c.ca);
-  if (leaves.length === 0) result = ErrClientCertRequired;
-  else if (leaves.length > 1) result = ErrManyClientCerts;
-  else result = identityOfCertificate(leaves[0]);
+  const result = identityOfChain(peerChain(socket).map((der) => new X509Certificate(der)));
   cache.set(socket, result);
   if (result instanceof ApiError) throw result;
   return result;
+}
+
+/** The identity of a client chain (first certificate first), or the error that refuses it. */
+export function identityOfChain(chain: readonly X509Certificate[]): string | ApiError {
+  const [first, ...rest] = chain;
+  if (first === undefined || first.ca) return ErrClientCertRequired;
+  if (rest.some((c) => !c.ca)) return ErrManyClientCerts;
+  return identityOfCertificate(first);
+}
+
+/**
+ * The identity of an API-key client certificate, or undefined when the peer's certificate is not
+ * one. KES clients turn an API key into a self-signed Ed25519 leaf made at start-up, which no CA
+ * can have signed; the handshake still proves possession of the key, so a server that verifies
+ * client certificates (`tls.auth: on`) may accept such a certificate when its identity is one the
+ * configuration names.
+ */
+export function apiKeyIdentity(socket: TLSSocket): string | undefined {
+  const cert = socket.getPeerX509Certificate();
+  if (cert === undefined || cert.ca || cert.publicKey.asymmetricKeyType !== 'ed25519') return undefined;
+  // Self-issued and self-signed (its key usage is digitalSignature only, so OpenSSL's issuer check
+  // would refuse it as its own issuer).
+  if (cert.subject !== cert.issuer || !cert.verify(cert.publicKey)) return undefined;
+  const identity = identityOfChain([cert]);
+  return typeof identity === 'string' ? identity : undefined;
 }

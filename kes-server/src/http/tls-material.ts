@@ -81,8 +81,8 @@ export function secureContextOptions(m: TlsMaterial, mode: ClientAuthMode): Secu
     ...(mode.verify ? { ca: [...rootCertificates, ...m.ca] } : {}),
     minVersion: 'TLSv1.2',
     requestCert: true,
-    // Node can only fail the handshake itself when verifying; the unverified modes are
-    // enforced right after the handshake (see KesServer).
-    rejectUnauthorized: mode.verify && mode.requireCert,
+    // Every mode is enforced right after the handshake (see KesServer): the unverified ones
+    // because Node cannot, the verified ones because a known API-key client passes there.
+    rejectUnauthorized: false,
   };
 }

@@ -98,3 +98,31 @@ test('tls.auth on: a CA-signed client passes, a self-signed client is refused', 
     await assert.rejects(call({ port: s.port, ca: pki.caCert, path: '/version', http2, timeoutMs: 5000 }));
   }
 });
+
+test('tls.auth on: an API-key client passes when the config names its identity, and only then', async (t) => {
+  const pki = makePki();
+  const admin = pki.apiKeyClient();
+  const member = pki.apiKeyClient();
+  const stranger = pki.apiKeyClient();
+  const s = await startKes(t, pki, {
+    admin: admin.identity,
+    auth: true,
+    policies: new Map([['minio', { allow: ['/v1/key/generate/*'], deny: [], identities: [member.identity] }]]),
+    keys: ['k'],
+  });
+  // A self-signed ECDSA certificate is no API-key certificate, even for a configured identity.
+  const ecdsa = pki.selfSignedClient('pinned');
+  const s2 = await startKes(t, pki, { admin: ecdsa.identity, auth: true });
+  for (const http2 of [false, true]) {
+    const asAdmin = await call({ port: s.port, ca: pki.caCert, client: admin, path: '/v1/identity/self/describe', http2 });
+    assert.equal(asAdmin.status, 200);
+    assert.equal(JSON.parse(asAdmin.text).identity, admin.identity);
+    const gen = await call({ port: s.port, ca: pki.caCert, client: member, method: 'PUT', path: '/v1/key/generate/k', body: '{}', http2 });
+    assert.equal(gen.status, 200, gen.text);
+    const denied = await call({ port: s.port, ca: pki.caCert, client: member, path: '/v1/key/list/*', http2 });
+    assert.equal(denied.status, 403);
+    await assert.rejects(call({ port: s.port, ca: pki.caCert, client: stranger, path: '/version', http2, timeoutMs: 5000 }));
+    await assert.rejects(call({ port: s2.port, ca: pki.caCert, client: ecdsa, path: '/version', http2, timeoutMs: 5000 }));
+  }
+  assert.ok(s.errorLines.some((l) => l.includes('client certificate not trusted')), 'the refusal is logged');
+});

@@ -98,8 +98,9 @@ test('peerIdentity: a chain with two non-CA certificates is rejected with the up
   const socket = (ders: Buffer[]) => ({ getPeerCertificate: () => link(ders) }) as unknown as TLSSocket;
   assert.throws(() => peerIdentity(socket([lowerDer, upperDer])), (e: unknown) => e === ErrManyClientCerts);
   assert.throws(() => peerIdentity(socket([])), (e: unknown) => e === ErrClientCertRequired);
-  // A CA certificate sent along is skipped.
+  // A CA certificate sent along is skipped; a CA certificate sent first is no client certificate.
   assert.equal(peerIdentity(socket([lowerDer, pkiCa])), identityOfCertificate(new X509Certificate(lowerDer)));
+  assert.throws(() => peerIdentity(socket([pkiCa, lowerDer])), (e: unknown) => e === ErrClientCertRequired);
 });
 
 test('over real TLS Node exposes only the certificates it can link, so a second leaf goes unseen', async (t) => {
