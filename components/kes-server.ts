@@ -49,6 +49,12 @@ export interface KesServerArgs {
   readonly serverCertPem: pulumi.Input<string>;
   /** Its private key (made secret here). */
   readonly serverPrivateKeyPem: pulumi.Input<string>;
+  /**
+   * CA that client certificates must chain to (`tls.auth: on`); the stack passes its own CA, which
+   * issues MinIO's and the admin's certificates. API-key clients whose identity the config names
+   * keep working. Without it, client certificates are not verified (upstream's default).
+   */
+  readonly clientCaCertPem?: pulumi.Input<string>;
   /** Hex SHA-256 identity of the admin key (`KesPki.adminIdentity`). */
   readonly adminIdentity: pulumi.Input<string>;
   /** Hex SHA-256 identity MinIO presents (`KesPki.minioIdentity`); the only member of the `minio` policy. */
@@ -114,6 +120,7 @@ export class KesServer extends pulumi.ComponentResource {
     const dir = args.target === 'kubernetes' ? KES_K8S_PATHS.tlsDir : '/etc/kes/tls';
     const configFile = args.target === 'kubernetes' ? KES_K8S_PATHS.configFile : '/etc/kes/config.yaml';
     const files: Record<string, pulumi.Input<string>> = { 'server.crt': args.serverCertPem, 'server.key': pulumi.secret(args.serverPrivateKeyPem) };
+    if (args.clientCaCertPem) files['client-ca.crt'] = args.clientCaCertPem;
     if (args.vault.caCertPem) files['vault-ca.crt'] = args.vault.caCertPem;
     if (args.vault.clientCertPem && args.vault.clientKeyPem) {
       files['vault.crt'] = args.vault.clientCertPem;
@@ -123,7 +130,7 @@ export class KesServer extends pulumi.ComponentResource {
       address: `0.0.0.0:${KES_PORT}`,
       adminIdentity: admin,
       minioIdentity: minio,
-      tls: { keyFile: `${dir}/server.key`, certFile: `${dir}/server.crt` },
+      tls: { keyFile: `${dir}/server.key`, certFile: `${dir}/server.crt`, clientCaFile: files['client-ca.crt'] ? `${dir}/client-ca.crt` : undefined },
       keyPatterns: args.keyPatterns,
       keys: args.keys,
       cache: args.cache,

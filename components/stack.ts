@@ -166,6 +166,9 @@ export class MinioSseKes extends pulumi.ComponentResource {
         secretId: backend.secretId,
         serverCertPem: pki.server.certPem,
         serverPrivateKeyPem: pki.server.privateKeyPem,
+        // Client certificates are verified against the stack's CA (it issues MinIO's and the
+        // admin's); MinIO's API key, when it uses one, is named in the config and still passes.
+        clientCaCertPem: pki.caCertPem,
         adminIdentity: pki.adminIdentity,
         minioIdentity: pki.minioIdentity,
         keys,

@@ -183,6 +183,7 @@ export class Deployment {
     const minioIdentity = apiKey?.identity ?? pki.minio.identity;
     const presented = options.minioIdentityKnown === false ? pki.issue('minio-unknown') : pki.minio;
 
+    const implementation = options.kesImplementation ?? (process.env.KES_E2E_IMPLEMENTATION === 'upstream' ? 'upstream' : 'ts');
     const kes: KesProcess[] = [];
     const stopAll = async () => {
       await Promise.all(kes.map((k) => k.stop()));
@@ -196,7 +197,10 @@ export class Deployment {
           renderKesConfig({
             address: `127.0.0.1:${port}`,
             adminIdentity: pki.admin.identity,
-            tls: { keyFile: pki.server.keyFile, certFile: pki.server.certFile },
+            // Client certificates are verified against the sandbox CA, as the stack deploys
+            // KES. minio/kes refuses API-key certificates when it verifies, so the upstream
+            // reference server runs with verification off for an API-key MinIO.
+            tls: { keyFile: pki.server.keyFile, certFile: pki.server.certFile, ...(implementation === 'upstream' && apiKey !== undefined ? {} : { clientCaFile: pki.caFile }) },
             minioIdentity,
             keyPatterns: options.keyPatterns,
             cache: options.cache,
@@ -211,7 +215,7 @@ export class Deployment {
           logDir: dir,
           ca: pki.caPem,
           env: { [KES_VAULT_ROLE_ID_ENV]: options.credentials.roleId, [KES_VAULT_SECRET_ID_ENV]: options.credentials.secretId },
-          implementation: options.kesImplementation ?? (process.env.KES_E2E_IMPLEMENTATION === 'upstream' ? 'upstream' : 'ts'),
+          implementation,
           workers: options.kesWorkers,
         });
         kes.push(replica);

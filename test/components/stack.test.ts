@@ -51,20 +51,23 @@ test('docker target with an ephemeral OpenBao: graph, wiring and secrets', async
   assert.equal(kesEnv.KES_VAULT_SECRET_ID, 'secret-id-of-dk-vault-backend-secret-id');
   assert.equal(containsSecret(kes0.inputs.uploads), true, 'server key upload is secret');
   const uploads = plain(kes0.inputs.uploads) as Array<{ file: string; content: string }>;
-  assert.deepEqual(uploads.map((u) => u.file), ['/etc/kes/config.yaml', '/etc/kes/tls/server.crt', '/etc/kes/tls/server.key']);
+  assert.deepEqual(uploads.map((u) => u.file), ['/etc/kes/config.yaml', '/etc/kes/tls/client-ca.crt', '/etc/kes/tls/server.crt', '/etc/kes/tls/server.key']);
   const config = parse(uploads[0].content);
+  // Client certificates are verified against the stack's own CA.
+  assert.deepEqual(config.tls, { auth: 'on', ca: '/etc/kes/tls/client-ca.crt', cert: '/etc/kes/tls/server.crt', key: '/etc/kes/tls/server.key' });
+  assert.equal(uploads[1].content, await value(s.caCertPem));
   assert.equal(config.keystore.vault.endpoint, 'http://dk-openbao:8200');
   assert.equal(config.keystore.vault.approle.secret, '${KES_VAULT_SECRET_ID}');
   assert.deepEqual(config.keys, [{ name: 'bucket-key' }, { name: 'minio-default' }]);
   assert.equal(config.policy.minio.identities[0], await value(s.minioIdentity));
   assert.equal(config.admin.identity, await value(s.adminIdentity));
-  assert.match(uploads[2].content, /BEGIN EC PRIVATE KEY/);
+  assert.match(uploads[3].content, /BEGIN EC PRIVATE KEY/);
   // The admin identity is the SHA-256 of the SPKI of the mocked admin key.
   assert.equal(config.admin.identity, spkiSha256(m.find('tls:index/privateKey:PrivateKey', 'dk-pki-admin-key').outputs.publicKeyPem));
   // The KES server certificate names every container and belongs to the uploaded key.
-  const serverCert = new X509Certificate(uploads[1].content);
+  const serverCert = new X509Certificate(uploads[2].content);
   assert.equal(serverCert.subjectAltName, 'DNS:dk-kes, DNS:dk-kes-0, DNS:dk-kes-1, DNS:localhost, IP Address:127.0.0.1');
-  assert.equal(spkiSha256(uploads[1].content), spkiSha256(uploads[2].content));
+  assert.equal(spkiSha256(uploads[2].content), spkiSha256(uploads[3].content));
   assert.equal(serverCert.verify(new X509Certificate(await value(s.caCertPem)).publicKey), true);
 
   assert.equal(isSecretInput(m.find('docker:index/container:Container', 'dk-minio-1').inputs.envs), true);
