@@ -4,6 +4,7 @@
  * key an upload asks for.
  */
 import assert from 'node:assert/strict';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +16,7 @@ import { Mc, describeError } from '../../sandbox/mc.ts';
 import { startOpenBao } from '../../sandbox/openbao.ts';
 import type { OpenBao } from '../../sandbox/openbao.ts';
 import { kesRequest } from '../../sandbox/kes-process.ts';
+import { createCertificate } from '../../kes-server/src/tls/x509.ts';
 import { s3Client, testData, workDir } from './helpers.ts';
 
 const KMS_DENIED = 'insufficient permissions to perform KMS operation';
@@ -72,6 +74,17 @@ describe('MinIO whose client certificate is not in the KES policy', () => {
     });
     assert.equal(asPresented.status, 403);
     assert.equal(JSON.parse(asPresented.body).message, 'not authorized: insufficient permissions');
+  });
+
+  test('the deployed KES verifies client certificates: the policy identity\'s own key in a self-signed certificate is refused', async () => {
+    const d = deployment as Deployment;
+    assert.match(readFileSync(d.kes[0].options.configFile, 'utf8'), /^ {2}auth: "?on"?$/m);
+    const key = createPrivateKey(d.pki.minio.keyPem);
+    const selfSigned = createCertificate({ commonName: 'minio', publicKey: createPublicKey(key), signingKey: key, notAfter: new Date(Date.now() + 3_600_000), extKeyUsage: ['clientAuth'] });
+    await assert.rejects(kesRequest(d.kes[0].url, '/v1/key/describe/identity-check', { ca: d.pki.caPem, cert: selfSigned, key: d.pki.minio.keyPem }));
+    // The same key in the CA-issued certificate is served.
+    const issued = await kesRequest(d.kes[0].url, '/v1/key/describe/identity-check', { ca: d.pki.caPem, cert: d.pki.minio.certPem, key: d.pki.minio.keyPem });
+    assert.equal(issued.status, 200);
   });
 });
 
