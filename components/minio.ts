@@ -9,7 +9,7 @@ import type { MinioEnvArgs } from './render/minio-env.ts';
 import { renderMinioUnit } from './render/systemd.ts';
 import { MINIO_K8S_KES_DIR } from './render/kubernetes.ts';
 import { rethrowAsResourceError } from './errors.ts';
-import type { Target } from './kes-server.ts';
+import type { Target } from './kes-deployment.ts';
 import { declareDockerMinio } from './targets/docker/minio.ts';
 import { declareStatefulSetMinio, declareTenantMinio } from './targets/kubernetes/minio.ts';
 import { declareLinuxInstall } from './targets/linux/install.ts';

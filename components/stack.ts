@@ -9,8 +9,8 @@ import * as random from '@pulumi/random';
 import * as vault from '@pulumi/vault';
 import { BucketEncryption } from './bucket-encryption.ts';
 import { KesPki } from './pki.ts';
-import { KesServer, kesSanTarget } from './kes-server.ts';
-import type { KesServerArgs, Target } from './kes-server.ts';
+import { KesDeployment, kesSanTarget } from './kes-deployment.ts';
+import type { KesDeploymentArgs, Target } from './kes-deployment.ts';
 import { MinioCluster } from './minio.ts';
 import type { LinuxHost } from './targets/linux/install.ts';
 import { VaultKesBackend } from './vault-backend.ts';
@@ -60,10 +60,13 @@ export interface MinioSseKesArgs {
   readonly minioImage?: string;
   /** KES image; default on Docker: built from `kes-server/`. Required on Kubernetes (a pushed image). */
   readonly kesImage?: pulumi.Input<string>;
-  /** Docker: host port (on 127.0.0.1) of the first MinIO node's S3 API; default 9000. */
-  readonly docker?: { readonly minioHostPort?: number };
+  /**
+   * Docker: host port (on 127.0.0.1) of the first MinIO node's S3 API (default 9000), and the
+   * first of the ports KES replicas are published on (replica i at `kesHostPort + i`; default: not published).
+   */
+  readonly docker?: { readonly minioHostPort?: number; readonly kesHostPort?: number };
   /** Kubernetes: namespace, cluster domain, MinIO as a StatefulSet (default) or Operator `Tenant`, PVC size. */
-  readonly kubernetes?: KesServerArgs['kubernetes'] & { readonly minioMode?: 'statefulset' | 'tenant'; readonly storageSize?: string };
+  readonly kubernetes?: KesDeploymentArgs['kubernetes'] & { readonly minioMode?: 'statefulset' | 'tenant'; readonly storageSize?: string };
   /** Linux: the hosts of KES and of MinIO (with `ssh`, installed over SSH; without, files are rendered only). */
   readonly linux?: { readonly kesHosts: readonly LinuxHost[]; readonly minioHosts: readonly LinuxHost[] };
 }
@@ -89,6 +92,7 @@ export function validateMinioSseKesArgs(a: MinioSseKesArgs): void {
 /** The whole system: Vault backend, PKI, KES, MinIO and buckets with default SSE-KMS. */
 export class MinioSseKes extends pulumi.ComponentResource {
   public readonly kesEndpoints: string[];
+  public readonly kesHostEndpoints: string[];
   public readonly minioEndpoint: string;
   public readonly minioRootUser: string;
   public readonly minioRootPassword: pulumi.Output<string>;
@@ -144,12 +148,17 @@ export class MinioSseKes extends pulumi.ComponentResource {
       vaultProvider = givenVault ?? new vault.Provider(`${name}-vault`, { address: args.vault.address, token: pulumi.secret(args.vault.token as pulumi.Input<string>) }, parent);
     }
     const layout = args.vaultLayout ?? {};
-    const backend = new VaultKesBackend(`${name}-vault-backend`, layout, { parent: this, providers: { vault: vaultProvider } });
+    // Role and policy are named after the system, so several systems can share one Vault.
+    const backend = new VaultKesBackend(
+      `${name}-vault-backend`,
+      { roleName: `${name}-kes`, policyName: `${name}-kes`, ...layout },
+      { parent: this, providers: { vault: vaultProvider } },
+    );
 
     const kesArgsBase = { target: args.target, replicas: args.kesReplicas ?? 2, kubernetes: args.kubernetes, linux: args.linux ? { hosts: args.linux.kesHosts } : undefined };
     const pki = new KesPki(`${name}-pki`, { serverSans: kesServerSans(kesSanTarget(name, kesArgsBase)), minioAuth: args.minioAuth ?? 'apiKey' }, parent);
     const keys = [...new Set([args.defaultKey, ...(args.keys ?? [])])].sort();
-    const kes = new KesServer(
+    const kes = new KesDeployment(
       name,
       {
         ...kesArgsBase,
@@ -173,7 +182,7 @@ export class MinioSseKes extends pulumi.ComponentResource {
         minioIdentity: pki.minioIdentity,
         keys,
         image: args.kesImage,
-        docker: network ? { network: network.name } : undefined,
+        docker: network ? { network: network.name, hostPort: args.docker?.kesHostPort } : undefined,
       },
       parent,
     );
@@ -203,6 +212,7 @@ export class MinioSseKes extends pulumi.ComponentResource {
       new BucketEncryption(`${name}-${b.name}`, { bucket: b.name, keyId: b.key }, { parent: this, providers: { minio: minioProvider }, dependsOn: cluster.ready });
     }
     this.kesEndpoints = kes.endpoints;
+    this.kesHostEndpoints = kes.hostEndpoints;
     this.minioEndpoint = cluster.endpoint;
     this.minioRootUser = cluster.rootUser;
     this.minioRootPassword = cluster.rootPassword;
@@ -211,6 +221,7 @@ export class MinioSseKes extends pulumi.ComponentResource {
     this.caCertPem = pki.caCertPem;
     this.registerOutputs({
       kesEndpoints: this.kesEndpoints,
+      kesHostEndpoints: this.kesHostEndpoints,
       minioEndpoint: this.minioEndpoint,
       minioRootUser: this.minioRootUser,
       minioRootPassword: this.minioRootPassword,

@@ -19,6 +19,31 @@ export class StackConfigError extends Error {
 
 type Get = (key: string) => string | undefined;
 
+/**
+ * Prefix of every physical name the stack declares (containers, network, volumes, Kubernetes
+ * objects, Vault role and policy): `namePrefix`, default `sse-<stack>`, so two stacks on one Docker
+ * daemon, cluster namespace or Vault do not collide.
+ */
+export function stackNamePrefix(get: Get, stack: string): string {
+  const given = get('namePrefix');
+  const prefix = given ?? `sse-${stack.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.replace(/-+$/, '').slice(0, 30);
+  if (!/^[a-z][a-z0-9-]{0,28}[a-z0-9]$/.test(prefix)) {
+    throw new StackConfigError('namePrefix', given === undefined ? 'the stack name gives no usable prefix; set namePrefix' : 'must be 2-30 lower-case letters, digits and hyphens, starting with a letter');
+  }
+  return prefix;
+}
+
+/**
+ * First of the 20 loopback host ports a stack publishes when the config names none (MinIO S3 at
+ * +0, OpenBao at +1, KES replicas from +2), derived from the stack name: stacks side by side on
+ * one Docker host get different ports (600 blocks in 20000-31999, below the ephemeral range).
+ */
+export function stackPortBase(stack: string): number {
+  let h = 0x811c9dc5;
+  for (const c of Buffer.from(stack)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
+  return 20000 + 20 * (h % 600);
+}
+
 function oneOf<T extends string>(get: Get, key: string, allowed: readonly T[], dflt?: T): T {
   const v = get(key) ?? dflt;
   if (v === undefined) throw new StackConfigError(key, `required, one of ${allowed.join(', ')}`);
@@ -57,7 +82,8 @@ const isHosts = (v: unknown): v is Array<{ address: string; sshUser?: string }> 
  * Reads and validates the stack configuration. `env` supplies `VAULT_TOKEN` when `vaultToken` is
  * not set (the Vault provider's own convention). Throws `StackConfigError` naming the key.
  */
-export function readStackConfig(get: Get, env: Readonly<Record<string, string | undefined>> = {}): MinioSseKesArgs {
+export function readStackConfig(get: Get, env: Readonly<Record<string, string | undefined>> = {}, stack = 'dev'): MinioSseKesArgs {
+  const ports = stackPortBase(stack);
   const target = oneOf(get, 'target', ['docker', 'kubernetes', 'linux'] as const);
   const vaultMode = oneOf(get, 'vaultMode', ['existing', 'ephemeral'] as const, 'existing');
   if (vaultMode === 'ephemeral' && target !== 'docker') throw new StackConfigError('vaultMode', 'ephemeral needs target docker');
@@ -69,7 +95,7 @@ export function readStackConfig(get: Get, env: Readonly<Record<string, string | 
     if (!token) throw new StackConfigError('vaultToken', 'required (pulumi config set --secret vaultToken, or VAULT_TOKEN)');
     vault = { mode: 'existing', address, token };
   } else {
-    vault = { mode: 'ephemeral', hostPort: int(get, 'openbaoHostPort', 8200, 1024, 65535) };
+    vault = { mode: 'ephemeral', hostPort: int(get, 'openbaoHostPort', ports + 1, 1024, 65535) };
   }
   const defaultKey = get('defaultKey') ?? 'minio-default';
   const keys = json(get, 'keys', isStringList) ?? [];
@@ -99,7 +125,7 @@ export function readStackConfig(get: Get, env: Readonly<Record<string, string | 
   if ((args.minioNodes as number) > 1 && (args.minioNodes as number) * (args.minioDrivesPerNode as number) < 4) {
     throw new StackConfigError('minioDrivesPerNode', 'a distributed MinIO needs at least 4 drives in total');
   }
-  if (target === 'docker') args.docker = { minioHostPort: int(get, 'minioHostPort', 9000, 1024, 65535) };
+  if (target === 'docker') args.docker = { minioHostPort: int(get, 'minioHostPort', ports, 1024, 65535), kesHostPort: int(get, 'kesHostPort', ports + 2, 1024, 65535) };
   if (target === 'kubernetes') {
     const namespace = get('namespace');
     if (!namespace || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new StackConfigError('namespace', 'required: a Kubernetes namespace name');

@@ -1,5 +1,5 @@
 /**
- * KesServer, MinioCluster and BucketEncryption on their own, under mocks: resource graph (types,
+ * KesDeployment, MinioCluster and BucketEncryption on their own, under mocks: resource graph (types,
  * names, parents, dependencies, providers), exact inputs, secretness, Kubernetes objects against
  * their schemas, the rendered KES config through kes-server's own parser, and argument errors.
  */
@@ -47,9 +47,9 @@ const dependsOn = (r: Recorded, type: string, name: string) => r.dependencies.in
 const envOf = (list: unknown) => Object.fromEntries((plain(list) as string[]).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 const noCustomSince = (n: number) => m.resources.slice(n).filter((r) => r.custom !== false).length;
 
-test('KesServer on Docker: image built from the repository root, one container per replica, explicit provider', async () => {
+test('KesDeployment on Docker: image built from the repository root, one container per replica, explicit provider', async () => {
   const provider = new docker.Provider('dk-explicit', { host: 'unix:///var/run/docker.sock' });
-  const kes = new C.KesServer(
+  const kes = new C.KesDeployment(
     'kd',
     { ...kesBase, target: 'docker', replicas: 3, docker: { network: 'net-1' }, vault: { ...kesBase.vault, caCertPem: 'VAULT-CA', clientCertPem: 'VC', clientKeyPem: 'VK' } },
     { providers: [provider] },
@@ -66,7 +66,7 @@ test('KesServer on Docker: image built from the repository root, one container p
   const containers = m.byType('docker:index/container:Container').filter((r) => r.name.startsWith('kd-'));
   assert.deepEqual(containers.map((c) => c.name).sort(), ['kd-kes-0', 'kd-kes-1', 'kd-kes-2']);
   for (const c of containers) {
-    assert.deepEqual(parentOf(c), { type: 'minio-sse-kes:index:KesServer', name: 'kd' });
+    assert.deepEqual(parentOf(c), { type: 'minio-sse-kes:index:KesDeployment', name: 'kd' });
     assert.match(c.provider ?? '', /pulumi:providers:docker::dk-explicit::/);
     assert.equal(c.inputs.image, 'minio-sse-kes/kes-server:local');
     assert.deepEqual(c.inputs.networksAdvanced, [{ name: 'net-1', aliases: ['kd-kes'] }]);
@@ -97,9 +97,9 @@ test('KesServer on Docker: image built from the repository root, one container p
   assert.throws(() => parseConfig(yaml, {}), /KES_VAULT_ROLE_ID|KES_VAULT_SECRET_ID/, 'without the environment the config does not load');
 });
 
-test('KesServer on Kubernetes: schema-valid objects, Secret holds the credentials, Deployment waits for config', async () => {
+test('KesDeployment on Kubernetes: schema-valid objects, Secret holds the credentials, Deployment waits for config', async () => {
   const provider = new k8s.Provider('k8s-explicit', {});
-  const kes = new C.KesServer('kk', { ...kesBase, target: 'kubernetes', image: 'registry.example/kes:1', kubernetes: { namespace: 'storage' } }, { providers: [provider] });
+  const kes = new C.KesDeployment('kk', { ...kesBase, target: 'kubernetes', image: 'registry.example/kes:1', kubernetes: { namespace: 'storage' } }, { providers: [provider] });
   await settle();
   assert.deepEqual(kes.endpoints, ['https://kk-kes.storage.svc.cluster.local:7373']);
   const objs = m.resources.filter((r) => r.name.startsWith('kk-') && r.type.startsWith('kubernetes:'));
@@ -113,7 +113,7 @@ test('KesServer on Kubernetes: schema-valid objects, Secret holds the credential
   for (const r of objs) {
     validateK8s(plain(r.inputs));
     assert.match(r.provider ?? '', /pulumi:providers:kubernetes::k8s-explicit::/);
-    assert.deepEqual(parentOf(r), { type: 'minio-sse-kes:index:KesServer', name: 'kk' });
+    assert.deepEqual(parentOf(r), { type: 'minio-sse-kes:index:KesDeployment', name: 'kk' });
   }
   const secretRes = m.find('kubernetes:core/v1:Secret', 'kk-secret');
   assert.equal(isSecretInput(secretRes.inputs.stringData), true);
@@ -132,8 +132,8 @@ test('KesServer on Kubernetes: schema-valid objects, Secret holds the credential
   assert.equal(isSecretInput(deployment.inputs.spec?.template?.metadata?.annotations?.['minio-sse-kes/config-checksum']), false);
 });
 
-test('KesServer on Linux: with SSH one install command per host; the rendered files are secret', async () => {
-  const kes = new C.KesServer('kl', {
+test('KesDeployment on Linux: with SSH one install command per host; the rendered files are secret', async () => {
+  const kes = new C.KesDeployment('kl', {
     ...kesBase,
     target: 'linux',
     linux: { hosts: [{ address: '10.0.0.5', ssh: { privateKey: 'KEY' } }, { address: '10.0.0.6', ssh: { user: 'ops', port: 2222, privateKey: 'KEY' } }] },
@@ -153,18 +153,18 @@ test('KesServer on Linux: with SSH one install command per host; the rendered fi
   assert.ok(!files['/etc/kes/config.yaml'].includes('the-secret-id'));
 });
 
-test('KesServer rejects wrong arguments before declaring anything, naming the argument', () => {
+test('KesDeployment rejects wrong arguments before declaring anything, naming the argument', () => {
   const n = m.resources.length;
   const cases: Array<[string, object, RegExp]> = [
-    ['replicas', { ...kesBase, target: 'docker', docker: { network: 'n' }, replicas: 0 }, /KesServer: invalid \[replicas\]/],
-    ['docker', { ...kesBase, target: 'docker' }, /KesServer: invalid \[docker\]/],
-    ['image', { ...kesBase, target: 'kubernetes', kubernetes: { namespace: 'ns' } }, /KesServer: invalid \[image\]/],
-    ['linux.hosts', { ...kesBase, target: 'linux', linux: { hosts: [] } }, /KesServer: invalid \[linux\.hosts\]/],
-    ['keys', { ...kesBase, target: 'docker', docker: { network: 'n' }, keys: ['bad.key'] }, /KesServer: invalid \[keys\[0\]\]/],
-    ['vault.endpoint', { ...kesBase, target: 'docker', docker: { network: 'n' }, vault: { ...kesBase.vault, endpoint: 'vault:8200' } }, /KesServer: invalid \[keystore\.endpoint\]/],
+    ['replicas', { ...kesBase, target: 'docker', docker: { network: 'n' }, replicas: 0 }, /KesDeployment: invalid \[replicas\]/],
+    ['docker', { ...kesBase, target: 'docker' }, /KesDeployment: invalid \[docker\]/],
+    ['image', { ...kesBase, target: 'kubernetes', kubernetes: { namespace: 'ns' } }, /KesDeployment: invalid \[image\]/],
+    ['linux.hosts', { ...kesBase, target: 'linux', linux: { hosts: [] } }, /KesDeployment: invalid \[linux\.hosts\]/],
+    ['keys', { ...kesBase, target: 'docker', docker: { network: 'n' }, keys: ['bad.key'] }, /KesDeployment: invalid \[keys\[0\]\]/],
+    ['vault.endpoint', { ...kesBase, target: 'docker', docker: { network: 'n' }, vault: { ...kesBase.vault, endpoint: 'vault:8200' } }, /KesDeployment: invalid \[keystore\.endpoint\]/],
   ];
   for (const [field, args, re] of cases) {
-    assert.throws(() => new C.KesServer(`bad-${field}`, args as never), (e: unknown) => e instanceof pulumi.ResourceError && re.test(e.message), field);
+    assert.throws(() => new C.KesDeployment(`bad-${field}`, args as never), (e: unknown) => e instanceof pulumi.ResourceError && re.test(e.message), field);
   }
   assert.equal(noCustomSince(n), 0);
 });

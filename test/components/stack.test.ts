@@ -38,9 +38,9 @@ test('docker target with an ephemeral OpenBao: graph, wiring and secrets', async
   assert.deepEqual(types('docker:index/container:Container'), ['dk-kes-0', 'dk-kes-1', 'dk-minio-1', 'dk-openbao']);
   assert.deepEqual(types('docker:index/image:Image'), ['dk-image']);
   assert.deepEqual(types('minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption'), ['dk-secure-data-sse']);
-  assert.equal(parentTypeOfUrn(m.urnOf('docker:index/container:Container', 'dk-kes-0')), 'minio-sse-kes:index:KesServer');
+  assert.equal(parentTypeOfUrn(m.urnOf('docker:index/container:Container', 'dk-kes-0')), 'minio-sse-kes:index:KesDeployment');
   assert.equal(parentTypeOfUrn(m.urnOf('docker:index/container:Container', 'dk-minio-1')), 'minio-sse-kes:index:MinioCluster');
-  assert.equal(parentTypeOfUrn(m.urnOf('minio-sse-kes:index:KesServer', 'dk')), 'minio-sse-kes:index:MinioSseKes');
+  assert.equal(parentTypeOfUrn(m.urnOf('minio-sse-kes:index:KesDeployment', 'dk')), 'minio-sse-kes:index:MinioSseKes');
 
   const kes0 = m.find('docker:index/container:Container', 'dk-kes-0');
   assert.deepEqual(kes0.inputs.command, ['server', '--config', '/etc/kes/config.yaml']);

@@ -49,7 +49,7 @@ test('the built package is importable by name from node_modules and declares the
     'minio-sse-kes:index:MinioSseKes',
     'minio-sse-kes:index:VaultKesBackend',
     'minio-sse-kes:index:KesPki',
-    'minio-sse-kes:index:KesServer',
+    'minio-sse-kes:index:KesDeployment',
     'minio-sse-kes:index:MinioCluster',
     'minio-sse-kes:index:BucketEncryption',
     'vault:index/policy:Policy',

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { parse } from 'yaml';
-import { readStackConfig, StackConfigError, PROJECT } from '../../stacks/config.ts';
+import { readStackConfig, StackConfigError, PROJECT, stackNamePrefix, stackPortBase } from '../../stacks/config.ts';
 import { validateMinioSseKesArgs } from '../../components/stack.ts';
 
 const dir = new URL('../../stacks/', import.meta.url);
@@ -36,8 +36,9 @@ for (const file of stacks) {
 }
 
 test('the CI stack uses an ephemeral OpenBao and one replica each', () => {
-  const args = readStackConfig(getterOf('Pulumi.ci.yaml'));
-  assert.deepEqual(args.vault, { mode: 'ephemeral', hostPort: 18200 });
+  const args = readStackConfig(getterOf('Pulumi.ci.yaml'), {}, 'ci-7');
+  assert.deepEqual(args.vault, { mode: 'ephemeral', hostPort: stackPortBase('ci-7') + 1 });
+  assert.deepEqual(args.docker, { minioHostPort: stackPortBase('ci-7'), kesHostPort: stackPortBase('ci-7') + 2 });
   assert.equal(args.kesReplicas, 1);
   assert.deepEqual(args.buckets, [{ name: 'ci-bucket', key: 'ci-bucket-key' }]);
 });
@@ -69,4 +70,16 @@ test('a config error never echoes the secret value', () => {
   } catch (e) {
     assert.ok(e instanceof StackConfigError && e.key === 'vaultAddress' && !e.message.includes('hunter2'));
   }
+});
+
+test('the name prefix comes from the stack name unless namePrefix is set; a bad one names the key', () => {
+  assert.equal(stackNamePrefix(() => undefined, 'CI_Feature.7'), 'sse-ci-feature-7');
+  assert.equal(stackNamePrefix((k) => (k === 'namePrefix' ? 'team-x' : undefined), 'ci'), 'team-x');
+  assert.throws(() => stackNamePrefix((k) => (k === 'namePrefix' ? 'Team X' : undefined), 'ci'), (e: unknown) => e instanceof StackConfigError && e.key === 'namePrefix');
+});
+
+test('derived port blocks stay in 20000-31999 and differ between stack names', () => {
+  const bases = ['ci', 'ci-a', 'ci-b', 'dev', 'prod', 'container'].map(stackPortBase);
+  for (const b of bases) assert.ok(b >= 20000 && b + 19 <= 31999 && b % 20 === 0, String(b));
+  assert.equal(new Set(bases).size, bases.length);
 });

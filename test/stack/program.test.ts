@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import { parse } from 'yaml';
 import { containsSecret, installMocks, isSecretInput, plain, settle } from '../components/mocks.ts';
-import { StackConfigError, PROJECT } from '../../stacks/config.ts';
+import { StackConfigError, PROJECT, stackPortBase } from '../../stacks/config.ts';
 
 type Program = typeof import('../../stacks/index.ts');
 
@@ -36,28 +36,28 @@ const SSH = `${PROJECT}:sshPrivateKey`;
 
 test('Pulumi.container.yaml: Docker with an existing Vault, 2 KES and 4 MinIO containers, one encrypted bucket', async () => {
   const { m, program } = await run('container', { ...configOf('Pulumi.container.yaml'), [TOKEN]: 'vault-token-1' }, [TOKEN]);
-  assert.deepEqual(program.kesEndpoints, ['https://sse-kes-0:7373', 'https://sse-kes-1:7373']);
+  assert.deepEqual(program.kesEndpoints, ['https://sse-container-kes-0:7373', 'https://sse-container-kes-1:7373']);
   assert.equal(program.minioEndpoint, '127.0.0.1:9000');
   const containers = m.byType('docker:index/container:Container').map((r) => r.name).sort();
-  assert.deepEqual(containers, ['sse-kes-0', 'sse-kes-1', 'sse-minio-1', 'sse-minio-2', 'sse-minio-3', 'sse-minio-4']);
-  const vp = m.find('pulumi:providers:vault', 'sse-vault').inputs;
+  assert.deepEqual(containers, ['sse-container-kes-0', 'sse-container-kes-1', 'sse-container-minio-1', 'sse-container-minio-2', 'sse-container-minio-3', 'sse-container-minio-4']);
+  const vp = m.find('pulumi:providers:vault', 'sse-container-vault').inputs;
   assert.equal(vp.address, 'https://vault.example.net:8200');
   assert.equal(isSecretInput(vp.token), true);
   assert.equal(plain(vp.token), 'vault-token-1');
-  const sse = m.find('minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption', 'sse-secure-data-sse').inputs;
+  const sse = m.find('minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption', 'sse-container-secure-data-sse').inputs;
   assert.deepEqual([sse.bucket, sse.kmsKeyId], ['secure-data', 'bucket-key']);
-  assert.equal(m.find('vault:index/mount:Mount', 'sse-vault-backend-kv').inputs.options.version, '1');
+  assert.equal(m.find('vault:index/mount:Mount', 'sse-container-vault-backend-kv').inputs.options.version, '1');
   assert.equal(await pulumi.isSecret(program.minioRootPassword), true);
 });
 
 test('Pulumi.kubernetes.yaml: KES Deployment and MinIO StatefulSet with client-certificate auth and KV v2', async () => {
   const { m, program } = await run('kubernetes', { ...configOf('Pulumi.kubernetes.yaml'), [TOKEN]: 'vault-token-2' }, [TOKEN]);
-  assert.deepEqual(program.kesEndpoints, ['https://sse-kes.storage.svc.cluster.local:7373']);
-  assert.equal(m.find('kubernetes:apps/v1:Deployment', 'sse-deployment').inputs.spec.replicas, 2);
-  assert.equal(m.find('kubernetes:apps/v1:StatefulSet', 'sse-minio-statefulset').inputs.spec.replicas, 4);
-  assert.equal(m.find('kubernetes:apps/v1:Deployment', 'sse-deployment').inputs.spec.template.spec.containers[0].image, 'registry.example.net/minio-sse-kes/kes-server:0.1.0');
-  assert.equal(m.find('vault:index/mount:Mount', 'sse-vault-backend-kv').inputs.options.version, '2');
-  assert.ok(m.resources.some((r) => r.name === 'sse-pki-minio-cert'), 'certificate auth issues a MinIO client certificate');
+  assert.deepEqual(program.kesEndpoints, ['https://sse-kubernetes-kes.storage.svc.cluster.local:7373']);
+  assert.equal(m.find('kubernetes:apps/v1:Deployment', 'sse-kubernetes-deployment').inputs.spec.replicas, 2);
+  assert.equal(m.find('kubernetes:apps/v1:StatefulSet', 'sse-kubernetes-minio-statefulset').inputs.spec.replicas, 4);
+  assert.equal(m.find('kubernetes:apps/v1:Deployment', 'sse-kubernetes-deployment').inputs.spec.template.spec.containers[0].image, 'registry.example.net/minio-sse-kes/kes-server:0.1.0');
+  assert.equal(m.find('vault:index/mount:Mount', 'sse-kubernetes-vault-backend-kv').inputs.options.version, '2');
+  assert.ok(m.resources.some((r) => r.name === 'sse-kubernetes-pki-minio-cert'), 'certificate auth issues a MinIO client certificate');
   assert.equal(m.resources.some((r) => r.type.startsWith('docker:')), false);
 });
 
@@ -71,26 +71,29 @@ test('Pulumi.linux.yaml without an SSH key: files rendered, nothing executed', a
 test('Pulumi.linux.yaml with an SSH key: one install command per host, the key secret', async () => {
   const { m } = await run('linux-ssh', { ...configOf('Pulumi.linux.yaml'), [TOKEN]: 'vault-token-4', [SSH]: 'SSH-PRIVATE-KEY' }, [TOKEN, SSH]);
   const cmds = m.byType('command:remote:Command');
-  assert.deepEqual(cmds.map((c) => c.name).sort(), ['sse-kes-install-0', 'sse-kes-install-1', 'sse-minio-install-0', 'sse-minio-install-1']);
+  assert.deepEqual(cmds.map((c) => c.name).sort(), ['sse-linux-ssh-kes-install-0', 'sse-linux-ssh-kes-install-1', 'sse-linux-ssh-minio-install-0', 'sse-linux-ssh-minio-install-1']);
   for (const c of cmds) {
     assert.equal(containsSecret(c.inputs.connection), true);
     assert.equal(plain(c.inputs.connection).privateKey, 'SSH-PRIVATE-KEY');
     assert.equal(isSecretInput(c.inputs.stdin), true);
   }
-  assert.equal(plain(m.find('command:remote:Command', 'sse-minio-install-1').inputs.connection).host, 'minio2.example.net');
+  assert.equal(plain(m.find('command:remote:Command', 'sse-linux-ssh-minio-install-1').inputs.connection).host, 'minio2.example.net');
 });
 
-test('Pulumi.ci.yaml: ephemeral OpenBao, one KES, one MinIO, on the ports of the CI file', async () => {
+test('Pulumi.ci.yaml: ephemeral OpenBao, one KES, one MinIO, on the ports derived from the stack name', async () => {
   const { m, program } = await run('ci', configOf('Pulumi.ci.yaml'));
-  assert.deepEqual(program.kesEndpoints, ['https://sse-kes-0:7373']);
-  assert.equal(program.minioEndpoint, '127.0.0.1:19000');
-  assert.deepEqual(m.find('docker:index/container:Container', 'sse-openbao').inputs.ports, [{ internal: 8200, external: 18200, ip: '127.0.0.1' }]);
-  assert.equal(m.find('pulumi:providers:vault', 'sse-vault').inputs.address, 'http://127.0.0.1:18200');
+  const base = stackPortBase('ci');
+  assert.deepEqual(program.kesEndpoints, ['https://sse-ci-kes-0:7373']);
+  assert.equal(program.minioEndpoint, `127.0.0.1:${base}`);
+  assert.deepEqual(m.find('docker:index/container:Container', 'sse-ci-openbao').inputs.ports, [{ internal: 8200, external: base + 1, ip: '127.0.0.1' }]);
+  assert.equal(m.find('pulumi:providers:vault', 'sse-ci-vault').inputs.address, `http://127.0.0.1:${base + 1}`);
+  assert.deepEqual(m.find('docker:index/container:Container', 'sse-ci-kes-0').inputs.ports, [{ internal: 7373, external: base + 2, ip: '127.0.0.1' }]);
+  assert.deepEqual(program.kesHostEndpoints, [`https://127.0.0.1:${base + 2}`]);
   const components = m.resources.filter((r) => r.type.startsWith('minio-sse-kes:index:')).map((r) => r.type).sort();
   assert.deepEqual(components, [
     'minio-sse-kes:index:BucketEncryption',
+    'minio-sse-kes:index:KesDeployment',
     'minio-sse-kes:index:KesPki',
-    'minio-sse-kes:index:KesServer',
     'minio-sse-kes:index:MinioCluster',
     'minio-sse-kes:index:MinioSseKes',
     'minio-sse-kes:index:VaultKesBackend',
@@ -107,4 +110,31 @@ test('a wrong stack configuration stops the program before any resource, naming 
   await assert.rejects(import(url.href), (e: unknown) => e instanceof StackConfigError && e.key === 'namespace' && e.message.includes(`[${PROJECT}:namespace]`));
   await settle();
   assert.equal(m.resources.length, 0);
+});
+
+/** Every name and loopback port a Docker stack claims on the host, and its Vault role and policy. */
+function claims(m: Awaited<ReturnType<typeof installMocks>>): string[] {
+  const out: string[] = [];
+  for (const r of m.resources) {
+    const i = plain(r.inputs);
+    if (r.type === 'docker:index/container:Container') out.push(`container ${i.name}`, ...(i.ports ?? []).map((p: { external: number }) => `port ${p.external}`));
+    if (r.type === 'docker:index/network:Network' || r.type === 'docker:index/volume:Volume') out.push(`${r.type} ${i.name}`);
+    if (r.type === 'vault:index/policy:Policy') out.push(`policy ${i.name}`);
+    if (r.type === 'vault:appRole/authBackendRole:AuthBackendRole') out.push(`role ${i.roleName}`);
+  }
+  return out;
+}
+
+test('two CI stacks side by side claim no common container, network, volume, host port, Vault role or policy', async () => {
+  const a = claims((await run('ci-a', configOf('Pulumi.ci.yaml'))).m);
+  const b = claims((await run('ci-b', configOf('Pulumi.ci.yaml'))).m);
+  assert.ok(a.some((c) => c.startsWith('docker:index/volume:Volume ')) && a.some((c) => c.startsWith('role ')) && a.some((c) => c.startsWith('port ')), a.join(', '));
+  assert.deepEqual(a.filter((c) => b.includes(c)), []);
+  assert.ok(a.includes('container sse-ci-a-openbao') && a.includes('policy sse-ci-a-kes'), a.join(', '));
+});
+
+test('namePrefix replaces the stack-derived prefix', async () => {
+  const { m } = await run('ci-prefixed', { ...configOf('Pulumi.ci.yaml'), [`${PROJECT}:namePrefix`]: 'team-x' });
+  assert.ok(claims(m).includes('container team-x-kes-0'));
+  assert.equal(m.byType('docker:index/container:Container').some((r) => plain(r.inputs).name.startsWith('sse-')), false);
 });

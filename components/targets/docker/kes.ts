@@ -19,6 +19,8 @@ export function declareDockerKes(
     readonly replicas: number;
     readonly image?: pulumi.Input<string>;
     readonly network: pulumi.Input<string>;
+    /** First loopback host port; replica i is published at `hostPort + i`. */
+    readonly hostPort?: number;
     readonly serviceName: string;
     readonly files: Record<string, pulumi.Input<string>>;
     readonly env: Record<string, pulumi.Input<string>>;
@@ -42,7 +44,7 @@ export function declareDockerKes(
     .sort()
     .map((file) => ({ file, content: a.files[file] }));
   const containers = kesContainerNames(name, a.replicas).map(
-    (cname) =>
+    (cname, i) =>
       new docker.Container(
         cname,
         {
@@ -56,7 +58,10 @@ export function declareDockerKes(
           restart: 'unless-stopped',
           // No read-only root filesystem: the daemon refuses uploads into one (files arrive by upload).
           capabilities: { drops: ['ALL'] },
-          ports: [],
+          ports: a.hostPort === undefined ? [] : [{ internal: 7373, external: a.hostPort + i, ip: '127.0.0.1' }],
+          // Created only once healthy (the image's HEALTHCHECK asks /v1/ready), so MinIO finds KES serving.
+          wait: true,
+          waitTimeout: 120,
         },
         { parent },
       ),

@@ -1,5 +1,5 @@
 /**
- * KesServer: renders the KES config and runs N replicas of the TypeScript KES server on Docker,
+ * KesDeployment: renders the KES config and runs N replicas of the TypeScript KES server on Docker,
  * Kubernetes or Linux hosts. AppRole credentials reach the process as environment variables from
  * the target's secret store (container env, Kubernetes Secret, root-only EnvironmentFile).
  */
@@ -19,8 +19,8 @@ import type { LinuxHost } from './targets/linux/install.ts';
 /** Where things run. */
 export type Target = 'docker' | 'kubernetes' | 'linux';
 
-/** Arguments of `KesServer`. */
-export interface KesServerArgs {
+/** Arguments of `KesDeployment`. */
+export interface KesDeploymentArgs {
   /** Where the replicas run. */
   readonly target: Target;
   /** Replicas (Docker, Kubernetes); Linux runs one per host. Default 2. */
@@ -69,8 +69,11 @@ export interface KesServerArgs {
   readonly log?: KesConfigArgs['log'];
   /** Image reference. Docker default: built from `kes-server/` (context: the repository root). Required on Kubernetes. */
   readonly image?: pulumi.Input<string>;
-  /** Docker: the network the replicas join (with the alias `<name>-kes`). */
-  readonly docker?: { readonly network: pulumi.Input<string> };
+  /**
+   * Docker: the network the replicas join (with the alias `<name>-kes`), and the first loopback
+   * host port replicas are published on (replica i at `hostPort + i`; default: not published).
+   */
+  readonly docker?: { readonly network: pulumi.Input<string>; readonly hostPort?: number };
   /** Kubernetes: namespace and cluster domain (default `cluster.local`). */
   readonly kubernetes?: { readonly namespace: string; readonly clusterDomain?: string };
   /** Linux: hosts (one replica each), Node.js binary (default `/usr/bin/node`), server entry (default `/opt/kes-server/src/cli/main.ts`). */
@@ -78,7 +81,7 @@ export interface KesServerArgs {
 }
 
 /** The names clients use to reach the replicas, for the server certificate's SANs. */
-export function kesSanTarget(name: string, args: Pick<KesServerArgs, 'target' | 'replicas' | 'kubernetes' | 'linux'>): KesSanTarget {
+export function kesSanTarget(name: string, args: Pick<KesDeploymentArgs, 'target' | 'replicas' | 'kubernetes' | 'linux'>): KesSanTarget {
   switch (args.target) {
     case 'docker':
       return { target: 'docker', serviceName: `${name}-kes`, containerNames: kesContainerNames(name, args.replicas ?? 2) };
@@ -97,9 +100,11 @@ const PLACEHOLDER_A = '0'.repeat(64);
 const PLACEHOLDER_M = '1'.repeat(64);
 
 /** A running KES deployment. */
-export class KesServer extends pulumi.ComponentResource {
+export class KesDeployment extends pulumi.ComponentResource {
   /** `https://host:7373` of every replica (what MinIO's `MINIO_KMS_KES_ENDPOINT` lists). */
   public readonly endpoints: string[];
+  /** Docker with `docker.hostPort`: `https://127.0.0.1:<port>` of every replica, for the `kes` CLI on the Docker host; otherwise empty. */
+  public readonly hostEndpoints: string[] = [];
   /** The rendered config (contains no credential). */
   public readonly configYaml: pulumi.Output<string>;
   /** Linux target: every installed file by path (secret). */
@@ -107,15 +112,15 @@ export class KesServer extends pulumi.ComponentResource {
   /** Resources that must exist before MinIO starts. */
   public readonly ready: pulumi.Resource[];
 
-  constructor(name: string, args: KesServerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('minio-sse-kes:index:KesServer', name, args, opts);
+  constructor(name: string, args: KesDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('minio-sse-kes:index:KesDeployment', name, args, opts);
     const replicas = args.replicas ?? 2;
-    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new pulumi.ResourceError('KesServer: invalid [replicas]: must be 1..16', this);
-    if (args.target === 'docker' && !args.docker) throw new pulumi.ResourceError('KesServer: invalid [docker]: required for the docker target', this);
-    if (args.target === 'kubernetes' && !args.kubernetes?.namespace) throw new pulumi.ResourceError('KesServer: invalid [kubernetes.namespace]: required for the kubernetes target', this);
-    if (args.target === 'kubernetes' && args.image === undefined) throw new pulumi.ResourceError('KesServer: invalid [image]: the kubernetes target needs a pushed image', this);
-    if (args.target === 'linux' && !args.linux?.hosts.length) throw new pulumi.ResourceError('KesServer: invalid [linux.hosts]: at least one host', this);
-    if (!['docker', 'kubernetes', 'linux'].includes(args.target)) throw new pulumi.ResourceError('KesServer: invalid [target]', this);
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new pulumi.ResourceError('KesDeployment: invalid [replicas]: must be 1..16', this);
+    if (args.target === 'docker' && !args.docker) throw new pulumi.ResourceError('KesDeployment: invalid [docker]: required for the docker target', this);
+    if (args.target === 'kubernetes' && !args.kubernetes?.namespace) throw new pulumi.ResourceError('KesDeployment: invalid [kubernetes.namespace]: required for the kubernetes target', this);
+    if (args.target === 'kubernetes' && args.image === undefined) throw new pulumi.ResourceError('KesDeployment: invalid [image]: the kubernetes target needs a pushed image', this);
+    if (args.target === 'linux' && !args.linux?.hosts.length) throw new pulumi.ResourceError('KesDeployment: invalid [linux.hosts]: at least one host', this);
+    if (!['docker', 'kubernetes', 'linux'].includes(args.target)) throw new pulumi.ResourceError('KesDeployment: invalid [target]', this);
 
     const dir = args.target === 'kubernetes' ? KES_K8S_PATHS.tlsDir : '/etc/kes/tls';
     const configFile = args.target === 'kubernetes' ? KES_K8S_PATHS.configFile : '/etc/kes/config.yaml';
@@ -154,7 +159,7 @@ export class KesServer extends pulumi.ComponentResource {
     try {
       renderKesConfig(configArgs(PLACEHOLDER_A, PLACEHOLDER_M));
     } catch (e) {
-      rethrowAsResourceError('KesServer', e, this);
+      rethrowAsResourceError('KesDeployment', e, this);
     }
     this.configYaml = pulumi.all([args.adminIdentity, args.minioIdentity]).apply(([a, m]) => renderKesConfig(configArgs(a, m)));
     const env = { [KES_VAULT_ROLE_ID_ENV]: args.roleId, [KES_VAULT_SECRET_ID_ENV]: pulumi.secret(args.secretId) };
@@ -164,8 +169,10 @@ export class KesServer extends pulumi.ComponentResource {
       case 'docker': {
         const dockerFiles: Record<string, pulumi.Input<string>> = { [configFile]: this.configYaml };
         for (const [k, v] of Object.entries(files)) dockerFiles[`${dir}/${k}`] = v;
-        const { containers } = declareDockerKes(this, name, { replicas, image: args.image, network: args.docker!.network, serviceName, files: dockerFiles, env, configFile });
+        const { containers } = declareDockerKes(this, name, { replicas, image: args.image, network: args.docker!.network, hostPort: args.docker!.hostPort, serviceName, files: dockerFiles, env, configFile });
         this.endpoints = kesContainerNames(name, replicas).map((c) => `https://${c}:${KES_PORT}`);
+        const hostPort = args.docker!.hostPort;
+        if (hostPort !== undefined) this.hostEndpoints = this.endpoints.map((_, i) => `https://127.0.0.1:${hostPort + i}`);
         this.ready = containers;
         break;
       }
@@ -205,6 +212,6 @@ export class KesServer extends pulumi.ComponentResource {
         break;
       }
     }
-    this.registerOutputs({ endpoints: this.endpoints, configYaml: this.configYaml, renderedFiles: this.renderedFiles });
+    this.registerOutputs({ endpoints: this.endpoints, hostEndpoints: this.hostEndpoints, configYaml: this.configYaml, renderedFiles: this.renderedFiles });
   }
 }
