@@ -92,7 +92,7 @@ test('the rendered config is a valid KES config: loopback, admin, fs key store, 
   assert.equal(a.admin, creds.adminIdentity);
   assert.deepEqual(a.keystore, { kind: 'fs', path: join(dir, 'a-keys') });
   assert.deepEqual(b.keystore, { kind: 'fs', path: join(dir, 'b-keys') });
-  // No cache section: the upstream defaults (§5.4 quirk: any = 30 s, unused and offline off).
+  // No cache section: the upstream defaults (docs/protocol.md#config-cache quirk: any = 30 s, unused and offline off).
   assert.deepEqual(a.cache, { anyMs: 30_000, unusedMs: 0, offlineMs: 0 });
   assert.equal(a.log.audit, 9);
   assert.equal(a.tls.key, b.tls.key);

@@ -50,7 +50,7 @@ export interface ConfigData {
 }
 
 /**
- * Renders a KES server configuration (§5): loopback address, the admin identity, TLS files,
+ * Renders a KES server configuration (docs/protocol.md#configuration-file): loopback address, the admin identity, TLS files,
  * an `fs` key store, no cache section (defaults), error log on and audit console output off
  * (an absent `audit` prints one line per request, which would measure the terminal instead).
  */

@@ -15,7 +15,7 @@ import { declareStatefulSetMinio, declareTenantMinio } from './targets/kubernete
 import { declareLinuxInstall } from './targets/linux/install.ts';
 import type { LinuxHost } from './targets/linux/install.ts';
 
-/** The last official community image; still pullable from quay.io (facts §3.4). */
+/** The last official community image; still pullable from quay.io (docs/protocol.md#deploying-minio). */
 export const DEFAULT_MINIO_IMAGE = 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z';
 
 /** Arguments of `MinioCluster`. */

@@ -129,7 +129,7 @@ export class MinioSseKes extends pulumi.ComponentResource {
         {
           name: `${name}-openbao`,
           image: image.imageId,
-          // The image's entrypoint adds -dev-root-token-id / -dev-listen-address from these (facts §3.4).
+          // The image's entrypoint adds -dev-root-token-id / -dev-listen-address from these (docs/protocol.md#deploying-minio).
           envs: pulumi.secret(pulumi.interpolate`BAO_DEV_ROOT_TOKEN_ID=${token.result}`).apply((t) => [t, 'BAO_DEV_LISTEN_ADDRESS=0.0.0.0:8200']),
           networksAdvanced: [{ name: network!.name, aliases: [`${name}-openbao`] }],
           ports: [{ internal: 8200, external: port, ip: '127.0.0.1' }],

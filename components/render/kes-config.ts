@@ -1,7 +1,7 @@
 /**
- * The KES server configuration file (spec §5) for the TypeScript KES server, which reads the same
+ * The KES server configuration file (docs/protocol.md#configuration-file) for the TypeScript KES server, which reads the same
  * schema as minio/kes. Vault AppRole credentials are never written into the file: the file refers
- * to environment variables (§5.10) that the target fills from its secret store.
+ * to environment variables (docs/protocol.md#config-environment-variables) that the target fills from its secret store.
  */
 import { stringify } from 'yaml';
 import { RenderError, isKesPattern, requireKesName, requireNonEmpty } from './validate.ts';
@@ -15,7 +15,7 @@ export const MINIO_POLICY_NAME = 'minio';
 /** Default KES listen port. */
 export const KES_PORT = 7373;
 
-/** The Vault K/V keystore (§5.9, §7). */
+/** The Vault K/V keystore (docs/protocol.md#config-keystore, #vault-keystore). */
 export interface KesVaultKeystoreArgs {
   readonly kind: 'vault';
   readonly endpoint: string;
@@ -55,29 +55,29 @@ export interface KesConfigArgs {
   };
   /** MinIO's identity (from its client certificate or API key). */
   readonly minioIdentity: string;
-  /** Key-name patterns MinIO may use (§2.3: a trailing `*` is a prefix match); default `['*']`. */
+  /** Key-name patterns MinIO may use (docs/protocol.md#authorization: a trailing `*` is a prefix match); default `['*']`. */
   readonly keyPatterns?: readonly string[];
-  /** Allow `/v1/key/hmac/` so MinIO can derive root credentials from the default key (§11.2). */
+  /** Allow `/v1/key/hmac/` so MinIO can derive root credentials from the default key (docs/protocol.md#minio-start-up). */
   readonly allowRootCredentialDerivation?: boolean;
-  /** Keys to create at start-up (§5.8). */
+  /** Keys to create at start-up (docs/protocol.md#config-keys). */
   readonly keys?: readonly string[];
-  /** Cache expiry in milliseconds (§5.4); defaults any 5m, unused 30s, offline 0. */
+  /** Cache expiry in milliseconds (docs/protocol.md#config-cache); defaults any 5m, unused 30s, offline 0. */
   readonly cache?: { readonly anyMs?: number; readonly unusedMs?: number; readonly offlineMs?: number };
-  /** Console log levels (§5.7); defaults `INFO` / `off`. */
+  /** Console log levels (docs/protocol.md#config-log); defaults `INFO` / `off`. */
   readonly log?: { readonly error?: string; readonly audit?: string };
   readonly keystore: KesVaultKeystoreArgs | KesFsKeystoreArgs;
 }
 
-/** Routes MinIO calls (§11.2–11.4), as policy patterns for the allowed key patterns. */
+/** Routes MinIO calls (docs/protocol.md#minio-as-a-client), as policy patterns for the allowed key patterns. */
 export function minioPolicyAllow(keyPatterns: readonly string[], allowHmac: boolean): string[] {
   const perKey = ['create', 'generate', 'decrypt', 'describe'];
   if (allowHmac) perKey.push('hmac');
   const allow = new Set<string>();
   for (const p of keyPatterns) for (const op of perKey) allow.add(`/v1/key/${op}/${p}`);
-  // `mc admin kms key list` with `*` reaches KES as an empty list prefix (§11.4); MinIO filters
+  // `mc admin kms key list` with `*` reaches KES as an empty list prefix (docs/protocol.md#mc-admin-kms); MinIO filters
   // the names by its own IAM policy, so listing is allowed for all names.
   allow.add('/v1/key/list/*');
-  // `/version` needs no authentication (§1.9); status/metrics/api back `mc admin kms` (§11.4).
+  // `/version` needs no authentication (docs/protocol.md#routes); status/metrics/api back `mc admin kms` (docs/protocol.md#mc-admin-kms).
   allow.add('/v1/status');
   allow.add('/v1/metrics');
   allow.add('/v1/api');
@@ -103,7 +103,7 @@ function checkArgs(a: KesConfigArgs): void {
   requireNonEmpty('tls.keyFile', a.tls.keyFile);
   requireNonEmpty('tls.certFile', a.tls.certFile);
   if (a.address !== undefined && !/^[0-9a-fA-F.:[\]]+:[0-9]{1,5}$/.test(a.address)) {
-    throw new RenderError('INVALID_ARGUMENT', 'address', 'must be ip:port (KES rejects host names, §5.1)');
+    throw new RenderError('INVALID_ARGUMENT', 'address', 'must be ip:port (KES rejects host names, docs/protocol.md#config-top-level)');
   }
   const patterns = a.keyPatterns ?? ['*'];
   if (patterns.length === 0) throw new RenderError('MISSING_ARGUMENT', 'keyPatterns', 'at least one key pattern is needed');
@@ -188,7 +188,7 @@ export function renderKesConfig(a: KesConfigArgs): string {
     },
     // Readiness probes (Kubernetes, Docker health checks) carry no client certificate.
     api: { '/v1/ready': { skip_auth: true } },
-    // `unused` is always set: with unused 0, kes resets `any` to 30s (§5.4).
+    // `unused` is always set: with unused 0, kes resets `any` to 30s (docs/protocol.md#config-cache).
     cache: {
       expiry: {
         any: goDuration(cache.anyMs ?? 300_000),

@@ -1,7 +1,7 @@
 /**
  * Kubernetes objects for MinIO: a StatefulSet with a headless Service (peers resolve each other
  * before they are ready) and a client Service, or a MinIO Operator `Tenant` (minio.min.io/v2,
- * facts §3.5) that talks to the external KES service through `spec.env`.
+ * docs/protocol.md#deploying-minio) that talks to the external KES service through `spec.env`.
  */
 import { minioVolumes } from './minio-env.ts';
 import { RenderError, requireInt, requireNonEmpty, sortedRecord } from './validate.ts';
@@ -152,7 +152,7 @@ export interface MinioTenantArgs {
   readonly clientCertSecretName?: string;
 }
 
-/** The Tenant object (facts §3.5: external KES goes in `spec.env`, `spec.kes` stays unset). */
+/** The Tenant object (docs/protocol.md#deploying-minio: external KES goes in `spec.env`, `spec.kes` stays unset). */
 export function minioTenant(a: MinioTenantArgs): K8sObject {
   requireDnsLabel('name', a.name);
   requireDnsLabel('namespace', a.namespace);

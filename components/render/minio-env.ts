@@ -1,5 +1,5 @@
 /**
- * MinIO server environment (spec §11.1, facts §3.1–3.2): KES endpoints, default key, exactly one
+ * MinIO server environment (docs/protocol.md#minio-environment): KES endpoints, default key, exactly one
  * KES client credential, root credentials and the `MINIO_VOLUMES` expression; plus the systemd
  * `EnvironmentFile` text of such an environment.
  */

@@ -74,7 +74,7 @@ export function caCertSpec(commonName: string, validityHours = DEFAULT_CA_VALIDI
   return { commonName, dnsNames: [], ipAddresses: [], isCA: true, validityHours, allowedUses: ['certSigning', 'crlSigning', 'digitalSignature'] };
 }
 
-/** Spec of the KES server certificate (KES refuses to start without a DNS or IP SAN, §5.2). */
+/** Spec of the KES server certificate (KES refuses to start without a DNS or IP SAN, docs/protocol.md#config-tls). */
 export function serverCertSpec(commonName: string, sans: { dnsNames: readonly string[]; ipAddresses: readonly string[] }, validityHours = DEFAULT_LEAF_VALIDITY_HOURS): CertSpec {
   requireNonEmpty('commonName', commonName);
   requireInt('validityHours', validityHours, 1, 87_600);
@@ -142,7 +142,7 @@ export function x509Fields(spec: CertSpec, now: Date = new Date()): {
 }
 
 /**
- * KES identity of a public key (§2.2): lower-case hex SHA-256 of the DER SubjectPublicKeyInfo.
+ * KES identity of a public key (docs/protocol.md#identities): lower-case hex SHA-256 of the DER SubjectPublicKeyInfo.
  * Accepts the `PUBLIC KEY` PEM that `tls.PrivateKey.publicKeyPem` produces (also a private key or
  * certificate PEM, from which node derives the public key).
  */
@@ -155,7 +155,7 @@ export function kesIdentityOfPublicKeyPem(pem: string): string {
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /**
- * A KES API key (§2.4) from a 32-byte Ed25519 seed: `kes:v1:` + base64(0x00 ‖ seed), and its
+ * A KES API key (docs/protocol.md#api-keys) from a 32-byte Ed25519 seed: `kes:v1:` + base64(0x00 ‖ seed), and its
  * identity (SHA-256 of the Ed25519 SPKI). The returned `apiKey` is a secret.
  */
 export function kesApiKeyOfSeed(seed: Uint8Array): { apiKey: string; identity: string } {

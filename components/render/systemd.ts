@@ -1,5 +1,5 @@
 /**
- * systemd units for KES and MinIO on Linux hosts (facts §3.3): dedicated user and group,
+ * systemd units for KES and MinIO on Linux hosts (docs/protocol.md#deploying-minio): dedicated user and group,
  * `EnvironmentFile`, `Restart=always`, a raised file-descriptor limit and sandboxing that leaves
  * only the data/key paths writable.
  */
@@ -93,7 +93,7 @@ export function renderKesUnit(a: KesUnitArgs): string {
         ['Group', a.group],
         ['EnvironmentFile', a.environmentFile],
         ['ExecStart', `${a.nodeBinary} ${a.serverEntry} server --config ${a.configFile}`],
-        // kes reloads its config on SIGHUP (spec §5.11).
+        // kes reloads its config on SIGHUP (docs/protocol.md#config-reload).
         ['ExecReload', '/bin/kill -HUP $MAINPID'],
         ['Restart', 'always'],
         ['RestartSec', '5'],

@@ -26,10 +26,10 @@ export function isRenderError(e: unknown): e is RenderError {
   return e instanceof Error && e.name === 'RenderError' && typeof (e as RenderError).field === 'string';
 }
 
-// KES name grammar (spec §1.8): [0-9A-Za-z_-], 1..80 bytes, no leading/trailing hyphen, not "_".
+// KES name grammar (docs/protocol.md#names-and-patterns): [0-9A-Za-z_-], 1..80 bytes, no leading/trailing hyphen, not "_".
 const KES_NAME = /^[0-9A-Za-z_](?:[0-9A-Za-z_-]{0,78}[0-9A-Za-z_])?$/;
 
-/** Whether `name` is a valid KES key, policy or identity name (§1.8). */
+/** Whether `name` is a valid KES key, policy or identity name (docs/protocol.md#names-and-patterns). */
 export function isKesName(name: string): boolean {
   return name !== '_' && KES_NAME.test(name);
 }
@@ -42,7 +42,7 @@ export function requireKesName(field: string, name: string): void {
 }
 
 /**
- * Whether `pattern` is a valid KES list/policy pattern (§1.8): a name, optionally followed by one
+ * Whether `pattern` is a valid KES list/policy pattern (docs/protocol.md#names-and-patterns): a name, optionally followed by one
  * trailing `*`; the empty string and `*` alone are valid.
  */
 export function isKesPattern(pattern: string): boolean {

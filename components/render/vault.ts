@@ -4,7 +4,7 @@
  * the Vault components declare exactly what these functions return, and the integration tests
  * apply the same values to a real OpenBao (test/vault/).
  *
- * Paths follow the KES Vault keystore layout (spec §7.3): with K/V v1 a key `N` lives at
+ * Paths follow the KES Vault keystore layout (docs/protocol.md#vault-layout): with K/V v1 a key `N` lives at
  * `<engine>/<prefix>/N`; with K/V v2 at `<engine>/data/<prefix>/N` (read/create) and
  * `<engine>/metadata/<prefix>/N` (delete, list).
  */
@@ -17,7 +17,7 @@ export interface KesVaultLayout {
   readonly version: 'v1' | 'v2';
   /** Folder inside the engine; "" for the engine root. */
   readonly prefix: string;
-  /** Optional transit wrapping (spec §7.7): the policy then also allows encrypt/decrypt with `key`. */
+  /** Optional transit wrapping (docs/protocol.md#vault-transit): the policy then also allows encrypt/decrypt with `key`. */
   readonly transit?: { readonly engine: string; readonly key: string };
 }
 
@@ -27,7 +27,7 @@ export const kesVaultPolicyName = 'kes';
 /** Default name of the KES AppRole role. */
 export const kesAppRoleName = 'kes';
 
-/** Default token period of the KES AppRole: KES renews at 80 % of it (spec §7.2). */
+/** Default token period of the KES AppRole: KES renews at 80 % of it (docs/protocol.md#vault-token-renewal). */
 export const defaultTokenPeriodSeconds = 300;
 
 const segmentPattern = /^[A-Za-z0-9._-]+$/;
@@ -116,7 +116,7 @@ export interface AppRoleRoleParameters {
 
 /**
  * The AppRole role for KES: a periodic, renewable service token (KES renews it at 80 % of the
- * period and logs in again with the same secret id when renewal fails, spec §7.2), so the token
+ * period and logs in again with the same secret id when renewal fails, docs/protocol.md#vault-token-renewal), so the token
  * has no use limit and no max TTL, and the secret id has neither a use limit nor an expiry.
  */
 export function appRoleRoleParameters(args: {

@@ -1,7 +1,7 @@
 /**
  * The KES server: one HTTPS listener (HTTP/2 and HTTP/1.1) serving the route table against a
  * state built from live objects only. Reload builds a new state off to the side and swaps it
- * whole; a failed reload leaves the old state serving (spec §5.11).
+ * whole; a failed reload leaves the old state serving (docs/protocol.md#config-reload).
  */
 import { readFileSync } from 'node:fs';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
@@ -30,13 +30,13 @@ export interface ServerSettings {
   readonly api: ReadonlyMap<string, ApiOverride>;
   /** A connected key store behind its cache; the server closes it when replaced or closed. */
   readonly cache: KeyCache;
-  /** Keys created at start and on every reload (§5.8); "already exists" is fine. */
+  /** Keys created at start and on every reload (docs/protocol.md#config-keys); "already exists" is fine. */
   readonly keys?: readonly string[];
   readonly tls: TlsMaterial;
   /** slog levels of the error and audit logs. */
   readonly log?: { readonly error: number; readonly audit: number };
   /**
-   * Re-reads the TLS key and certificate of these settings (rotation, §5.11); absent = never.
+   * Re-reads the TLS key and certificate of these settings (rotation, docs/protocol.md#config-reload); absent = never.
    * Replaced together with the rest on `update`, so rotation follows the reloaded file names.
    */
   readonly reloadTls?: () => Promise<TlsMaterial>;
@@ -45,9 +45,9 @@ export interface ServerSettings {
 export interface KesServerOptions extends ServerSettings {
   /** Interval of `reloadTls`; default 15 minutes. */
   readonly tlsReloadMs?: number;
-  /** HTTP/1 read-header timeout and TLS handshake timeout; default 5 s as upstream (§1.1). */
+  /** HTTP/1 read-header timeout and TLS handshake timeout; default 5 s as upstream (docs/protocol.md#transport). */
   readonly readHeaderTimeoutMs?: number;
-  /** Idle connection timeout; default 90 s as upstream (§1.1). */
+  /** Idle connection timeout; default 90 s as upstream (docs/protocol.md#transport). */
   readonly idleTimeoutMs?: number;
   readonly errorLog?: ErrorLog;
   readonly auditLog?: AuditLog;
@@ -74,7 +74,7 @@ export function buildInfo(env: Record<string, string | undefined> = process.env)
 }
 
 /**
- * Creates the listed keys with the admin as creator (§5.8).
+ * Creates the listed keys with the admin as creator (docs/protocol.md#config-keys).
  * @throws the first key-store error other than "key exists".
  */
 export async function createStartupKeys(cache: KeyCache, keys: readonly string[], admin: string, random = systemRandom): Promise<void> {
@@ -121,7 +121,7 @@ export class KesServer {
     this.#state = this.#buildState(opts, new Date());
     this.#mode = clientAuthMode(opts.tls.auth, anySkipAuth(opts.api));
     const headerMs = opts.readHeaderTimeoutMs ?? 5000;
-    // Go derives its TLS handshake timeout from ReadHeaderTimeout (§1.1).
+    // Go derives its TLS handshake timeout from ReadHeaderTimeout (docs/protocol.md#transport).
     this.#server = createSecureServer({ ...secureContextOptions(opts.tls, this.#mode), allowHTTP1: true, handshakeTimeout: headerMs });
     // HTTP/1 limits of the compat layer: header deadline checked at least every second, and
     // keep-alive connections idle for up to 90 s like Go's IdleTimeout.
@@ -179,7 +179,7 @@ export class KesServer {
     this.errorLog.warn(`cache: not every other worker confirmed dropping the deleted key '${name}'; one that did not may serve it until its cache expiry`);
   }
 
-  /** False (and the socket destroyed) when the client's certificate does not pass (§2.1). */
+  /** False (and the socket destroyed) when the client's certificate does not pass (docs/protocol.md#client-certificates). */
   #checkClient(socket: TLSSocket): boolean {
     const present = hasPeerCertificate(socket);
     let problem = '';

@@ -174,7 +174,7 @@ const kesOfMinio = { endpoints: ['https://kes-0:7373', 'https://kes-1:7373'], ca
 test('MinioCluster on Docker: the pinned default image, 4 nodes, KES environment with the API key, secret env', async () => {
   const c = new C.MinioCluster('md', { target: 'docker', nodes: 4, kes: kesOfMinio, docker: { network: 'net-1', hostPort: 19000 } });
   await settle();
-  // The last official community image; Docker Hub's minio/minio is gone (facts §0.3, §3.4).
+  // The last official community image; Docker Hub's minio/minio is gone (docs/protocol.md#deploying-minio).
   assert.equal(C.DEFAULT_MINIO_IMAGE, 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z');
   assert.equal(m.find('docker:index/remoteImage:RemoteImage', 'md-minio-image').inputs.name, 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z');
   const nodes = m.byType('docker:index/container:Container').filter((r) => r.name.startsWith('md-minio-'));

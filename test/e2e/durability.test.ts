@@ -29,7 +29,7 @@ import { RaftOpenBao } from '../../sandbox/openbao-raft.ts';
 import { STATUS_PROBE_MS } from '../../kes-server/src/cache/key-cache.ts';
 
 // Cached keys not used for `unused` are evicted while the key store is online; while it is offline
-// the regular expiry pauses and entries live up to `offline` (spec §9).
+// the regular expiry pauses and entries live up to `offline` (docs/protocol.md#key-cache).
 const UNUSED_MS = 16_000;
 const OFFLINE_MS = 600_000;
 
@@ -162,7 +162,7 @@ describe('durability of SSE objects across restarts and a Vault outage', () => {
 
     const create = await mc.run(['admin', 'kms', 'key', 'create', 'dur', 'created-offline']);
     assert.notEqual(create.code, 0, 'creating a key without Vault must fail');
-    // KES answers a key-store failure on create with 502 `failed to create key` (spec §7.6), which
+    // KES answers a key-store failure on create with 502 `failed to create key` (docs/protocol.md#vault-errors), which
     // MinIO passes on.
     assert.match(describeError(create), /failed to create KMS key: failed to create key/);
 
@@ -176,7 +176,7 @@ describe('durability of SSE objects across restarts and a Vault outage', () => {
     const pids = [d.kes[0].process?.pid, ...d.minio.processes.map((p) => p.pid)];
     await (bao as RaftOpenBao).startAgain();
     // KES notices at its next key-store probe; MinIO may have parked the endpoint for 30 s after
-    // a 5xx (spec §11.1), so allow a bounded while.
+    // a 5xx (docs/protocol.md#minio-environment), so allow a bounded while.
     let created = false;
     let lastError = '';
     for (let attempt = 0; attempt < 60 && !created; attempt++) {

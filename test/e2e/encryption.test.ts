@@ -115,7 +115,7 @@ describe('MinIO SSE through the TypeScript KES server (MinIO authenticates with 
     for (const name of ['bucket-key', 'object-key', deployment.defaultKey]) assert.ok(names.includes(name), `${name} not in Vault: ${names.join(',')}`);
   });
 
-  test('mc admin kms key list shows the keys (MinIO lists `*` as GET /v1/key/list, spec §11.4)', async () => {
+  test('mc admin kms key list shows the keys (MinIO lists `*` as GET /v1/key/list, docs/protocol.md#mc-admin-kms)', async () => {
     const { mc, deployment } = env();
     const list = await mc.ok(['admin', 'kms', 'key', 'list', 'e2e']);
     const keys = list.json.flatMap((doc) => (Array.isArray(doc.keys) ? (doc.keys as string[]) : []));

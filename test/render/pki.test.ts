@@ -99,7 +99,7 @@ test('kesIdentityOfPublicKeyPem equals OpenSSL\'s SHA-256 of the DER SubjectPubl
   }
 });
 
-test('kesApiKeyOfSeed reproduces the kms-go API key vector (spec §2.4) and the server parser agrees', () => {
+test('kesApiKeyOfSeed reproduces the kms-go API key vector (docs/protocol.md#api-keys) and the server parser agrees', () => {
   const apiKey = 'kes:v1:AGaV6VXHasF0FnaB60WdCOeTZ8eTIDikL4zlN16c8NAs';
   const seed = Buffer.from(apiKey.slice('kes:v1:'.length), 'base64').subarray(1);
   const out = kesApiKeyOfSeed(seed);

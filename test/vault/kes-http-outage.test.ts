@@ -1,5 +1,5 @@
 /**
- * OpenBao going away under two running `kes-server` processes (spec §7.4, §7.6, §9), asserted
+ * OpenBao going away under two running `kes-server` processes (docs/protocol.md#vault-health, #vault-errors, #key-cache), asserted
  * directly on the KES HTTP API: one process with `cache.expiry.offline` set, one without.
  *
  * - While OpenBao is down, every key operation that needs it answers the upstream 502 with its
@@ -27,7 +27,7 @@ import { asAdmin, b64, secretPath, startVaultKes, type KesAnswer } from './kes-s
 
 const layout: KesVaultLayout = { engine: 'kv', version: 'v2', prefix: 'kes' };
 const UNUSED_MS = 3_000;
-/** Workers per process; each has its own cache and its own 10 s store probe (§9). */
+/** Workers per process; each has its own cache and its own 10 s store probe (docs/protocol.md#key-cache). */
 const WORKERS = 2;
 /** New connections go to the workers in turn: this many requests in a row reach every worker. */
 const ROUND = 2 * WORKERS;
@@ -67,7 +67,7 @@ async function times(n: number, send: () => Promise<KesAnswer>): Promise<KesAnsw
   return out;
 }
 
-/** The byte-exact upstream error body (§1.6). */
+/** The byte-exact upstream error body (docs/protocol.md#errors). */
 const errorText = (message: string) => `{"message":${JSON.stringify(message)}\n}`;
 
 function assertError(answer: KesAnswer, status: number, message: string, what: string): void {
@@ -75,7 +75,7 @@ function assertError(answer: KesAnswer, status: number, message: string, what: s
 }
 
 /**
- * What a process answers while its key store is gone (§7.6, §1.9 ready/status): the key
+ * What a process answers while its key store is gone (docs/protocol.md#vault-errors, #server-routes): the key
  * operations that need Vault (`missing` is a key no worker has cached), readiness and status.
  */
 async function assertStoreFailures(kes: KesProcess, missing: string, ciphertext: string): Promise<void> {

@@ -71,7 +71,7 @@ for (const { title, layout, namespace } of layouts) {
       assert.equal((await call('PUT', '/v1/key/import/imported', { key: b64(material), cipher: 'AES256' })).status, 200);
       const reimport = await call('PUT', '/v1/key/import/imported', { key: b64(randomBytes(32)), cipher: 'AES256' });
       assert.deepEqual([reimport.status, reimport.json], [400, message('key already exists')]);
-      // §4.2: base64 of a protobuf whose field 1 is { 1: key bytes, 2: type 1 (AES256) }
+      // docs/protocol.md#stored-keys: base64 of a protobuf whose field 1 is { 1: key bytes, 2: type 1 (AES256) }
       const stored = storedFields(layout, (await bao.requestOk('GET', secretPath(layout, 'imported'), undefined, ns)).body);
       const bytes = Buffer.from(String(stored.imported), 'base64');
       assert.deepEqual([...bytes.subarray(0, 4)], [0x0a, 0x24, 0x0a, 0x20]);
@@ -110,7 +110,7 @@ for (const { title, layout, namespace } of layouts) {
       assert.deepEqual([gone.status, gone.json], [404, message('key does not exist')]);
       const generateGone = await call('PUT', '/v1/key/generate/made', {});
       assert.deepEqual([generateGone.status, generateGone.json], [404, message('key does not exist')]);
-      // §7.5: deleting a missing key succeeds with the Vault store
+      // docs/protocol.md#vault-errors: deleting a missing key succeeds with the Vault store
       assert.equal((await call('DELETE', '/v1/key/delete/never-existed')).status, 200);
       assert.deepEqual((await call('GET', '/v1/key/list/*')).json.names, ['imported']);
       // the name can be used again after a delete
@@ -146,7 +146,7 @@ for (const version of ['v1', 'v2'] as const) {
       }
       for (const kes of [a, b]) assert.deepEqual((await call(kes, 'GET', '/v1/key/list/from*')).json?.names, ['from-a', 'from-b']);
       assert.equal((await call(b, 'DELETE', '/v1/key/delete/from-a')).status, 200);
-      // list goes to Vault every time; a's cache may still hold the key (§9: eventual consistency)
+      // list goes to Vault every time; a's cache may still hold the key (docs/protocol.md#key-cache: eventual consistency)
       assert.deepEqual((await call(a, 'GET', '/v1/key/list/from*')).json?.names, ['from-b']);
     });
 

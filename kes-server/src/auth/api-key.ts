@@ -1,5 +1,5 @@
 /**
- * KES API keys (§2.4): `kes:v1:` + base64(0x00 ‖ 32-byte Ed25519 seed).
+ * KES API keys (docs/protocol.md#api-keys): `kes:v1:` + base64(0x00 ‖ 32-byte Ed25519 seed).
  */
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';

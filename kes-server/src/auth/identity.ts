@@ -1,5 +1,5 @@
 /**
- * KES identities (§2.2): the lower-case hex SHA-256 of a public key's DER SubjectPublicKeyInfo.
+ * KES identities (docs/protocol.md#identities): the lower-case hex SHA-256 of a public key's DER SubjectPublicKeyInfo.
  */
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Authorization (spec §2.3): the admin identity may do everything; any other identity must be
+ * Authorization (docs/protocol.md#authorization): the admin identity may do everything; any other identity must be
  * assigned to exactly one policy, whose deny patterns win over its allow patterns.
  */
 import { ErrNotAllowed } from '../http/errors.ts';

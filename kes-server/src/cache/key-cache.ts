@@ -1,5 +1,5 @@
 /**
- * In-memory cache of parsed key versions in front of a KeyStore (spec §9). Reads are a lookup in
+ * In-memory cache of parsed key versions in front of a KeyStore (docs/protocol.md#key-cache). Reads are a lookup in
  * a copy-on-write map; a miss fetches the key once per name however many requests wait for it.
  * Four interval timers expire entries and track whether the store is reachable ("offline").
  */
@@ -8,7 +8,7 @@ import type { KeyVersion } from '../crypto/key.ts';
 import { KeyStoreError } from '../keystore/errors.ts';
 import type { KeyPage, KeyStore, KeyStoreStatus } from '../keystore/keystore.ts';
 
-/** Expiry settings (config `cache.expiry`, §5.4). An interval ≤ 0 disables its timer. */
+/** Expiry settings (config `cache.expiry`, docs/protocol.md#config-cache). An interval ≤ 0 disables its timer. */
 export interface CacheExpiry {
   readonly anyMs: number;
   readonly unusedMs: number;
@@ -21,7 +21,7 @@ export interface CacheClock {
   clearInterval(handle: unknown): void;
 }
 
-/** Interval of the background key-store probe that decides online/offline (§9). */
+/** Interval of the background key-store probe that decides online/offline (docs/protocol.md#key-cache). */
 export const STATUS_PROBE_MS = 10_000;
 
 const systemClock: CacheClock = {
@@ -107,7 +107,7 @@ export class KeyCache {
   }
 
   /**
-   * Stores `kv` under `name` (write-through; the cache is not populated, §9). Rejects with the
+   * Stores `kv` under `name` (write-through; the cache is not populated, docs/protocol.md#key-cache). Rejects with the
    * store's KeyStoreError (`KEY_EXISTS`, …) or an `InvalidKeyError` for a key without HMAC key.
    */
   async create(name: string, kv: KeyVersion): Promise<void> {
@@ -173,7 +173,7 @@ export class KeyCache {
     this.#entries = next;
   }
 
-  // While the store is offline and offline caching is on, the regular expiries pause (§9).
+  // While the store is offline and offline caching is on, the regular expiries pause (docs/protocol.md#key-cache).
   #regularExpiryActive(): boolean {
     return !this.#offline || this.#expiry.offlineMs <= 0;
   }
@@ -206,7 +206,7 @@ export class KeyCache {
       await this.#store.status(signal);
       this.#offline = false;
     } catch {
-      // Cancellation by close() says nothing about the store (§9).
+      // Cancellation by close() says nothing about the store (docs/protocol.md#key-cache).
       if (!this.#closing.signal.aborted) this.#offline = true;
     } finally {
       this.#probing = false;

@@ -1,5 +1,5 @@
 /**
- * `kes-server server --dev` (spec §5.12): an ephemeral ECDSA P-256 server certificate, a fresh
+ * `kes-server server --dev` (docs/protocol.md#config-dev-mode): an ephemeral ECDSA P-256 server certificate, a fresh
  * API key whose identity is the admin, the in-memory key store, cache any 5m / unused 30s.
  */
 import { networkInterfaces } from 'node:os';

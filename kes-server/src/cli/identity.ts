@@ -1,4 +1,4 @@
-/** `kes-server identity of <cert-file | kes:v1:api-key>`: prints the identity (spec §2.2, §2.4). */
+/** `kes-server identity of <cert-file | kes:v1:api-key>`: prints the identity (docs/protocol.md#identities, #api-keys). */
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseApiKey } from '../auth/api-key.ts';

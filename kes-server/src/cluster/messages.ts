@@ -57,7 +57,7 @@ export type SendFn = (msg: ClusterMessage, done: (err: Error | null) => void) =>
 
 /**
  * Sends without ever queueing more than `limit` messages: beyond that, messages are dropped and
- * counted. Log lines are best effort, like a backed-up subscriber (§10); the producer never waits.
+ * counted. Log lines are best effort, like a backed-up subscriber (docs/protocol.md#logs); the producer never waits.
  */
 export class BoundedSender {
   readonly #send: SendFn;

@@ -3,7 +3,7 @@
  * a worker makes go to every other worker that has subscribers of that stream, a `/v1/metrics`
  * request on one worker is answered with the counters of all workers, and a key deleted through
  * one worker is dropped from the caches of all others before that delete is answered, so that N
- * workers behind one port look like one server (issue item 9).
+ * workers behind one port look like one server (docs/protocol.md#server-routes, `/v1/metrics`).
  */
 import type { MetricsSnapshot } from '../metrics/metrics.ts';
 import { BoundedSender, type ClusterMessage, isClusterMessage, LOG_STREAMS, type LogStream, type SendFn } from './messages.ts';

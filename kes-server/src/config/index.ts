@@ -33,9 +33,9 @@ export type { ApiRouteConfig, KeystoreConfig, PolicyConfig, ServerConfig, TlsCon
 export type { Env } from './yaml-node.ts';
 
 /**
- * Parses and validates a config file's text (spec §5), substituting `${VAR}` from `env`.
+ * Parses and validates a config file's text (docs/protocol.md#configuration-file), substituting `${VAR}` from `env`.
  * Pure: reads no files. Throws `ConfigError` (`kesconf: invalid <section>: …`, naming the field
- * and line) on YAML errors, unset variables and every validation failure of §5.6.
+ * and line) on YAML errors, unset variables and every validation failure of docs/protocol.md#configuration-file.
  */
 export function parseConfig(text: string, env: Env): ServerConfig {
   const root = parseYaml(text, env);
@@ -54,7 +54,7 @@ export function parseConfig(text: string, env: Env): ServerConfig {
 
 /**
  * Reads and parses the config file at `path`; also checks that a Kubernetes JWT given as a file
- * path is readable (§5.9). Throws `ConfigError` if the file cannot be read or is invalid.
+ * path is readable (docs/protocol.md#config-keystore). Throws `ConfigError` if the file cannot be read or is invalid.
  */
 export async function loadConfig(path: string, env: Env = process.env): Promise<ServerConfig> {
   let text: string;

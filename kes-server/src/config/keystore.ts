@@ -1,5 +1,5 @@
 /**
- * The `keystore` section (spec §5.9): exactly one backend. This server implements `fs` and
+ * The `keystore` section (docs/protocol.md#config-keystore): exactly one backend. This server implements `fs` and
  * `vault`; the other upstream backends are recognised so that the error can say so.
  */
 import type { VaultOptions } from '../keystore/vault/options.ts';
@@ -32,7 +32,7 @@ export function readKeystore(root: ConfigNode): KeystoreConfig {
     const block = ks.get(outer).get(inner);
     if (!block.isNull()) present.push([name, block]);
   }
-  // A `keystore.kes` block is parsed but counts as no keystore (§5.9).
+  // A `keystore.kes` block is parsed but counts as no keystore (docs/protocol.md#config-keystore).
   if (present.length === 0) throw new ConfigError('keystore', 'no keystore specified (expected keystore.fs or keystore.vault)', ks.line);
   if (present.length > 1) {
     throw new ConfigError('keystore', `more than one keystore specified: ${present.map(([n]) => n).join(', ')}`, ks.line);

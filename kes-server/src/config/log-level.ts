@@ -1,4 +1,4 @@
-/** Log levels of the `log` section (spec §5.7), in slog numbering. */
+/** Log levels of the `log` section (docs/protocol.md#config-log), in slog numbering. */
 
 export const LEVEL_DEBUG = -4;
 export const LEVEL_INFO = 0;

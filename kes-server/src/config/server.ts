@@ -1,5 +1,5 @@
 /**
- * Validation of every section except `keystore` (spec §5.1–§5.8). Each function reads one
+ * Validation of every section except `keystore` (docs/protocol.md#configuration-file). Each function reads one
  * section from the document and returns its typed form or throws a ConfigError naming the field.
  */
 import { isIP } from 'node:net';
@@ -11,19 +11,19 @@ import type { ApiRouteConfig, PolicyConfig, ServerConfig, TlsConfig } from './ty
 export const DEFAULT_ADDRESS = '0.0.0.0:7373';
 const DEFAULT_PROXY_HEADER = 'X-Tls-Client-Cert';
 
-/** A valid key, policy or identity name (§1.8). */
+/** A valid key, policy or identity name (docs/protocol.md#names-and-patterns). */
 export function isValidName(name: string): boolean {
   return Buffer.byteLength(name) <= 80 && name !== '_' && /^[0-9A-Za-z_](?:[0-9A-Za-z_-]*[0-9A-Za-z_])?$/.test(name);
 }
 
-/** `version`: absent or `v1`; never substituted (§5.1). */
+/** `version`: absent or `v1`; never substituted (docs/protocol.md#config-top-level). */
 export function readVersion(root: ConfigNode): void {
   const node = root.get('version');
   const v = node.string({ env: false });
   if (v !== '' && v !== 'v1') throw node.error(`must be 'v1'`);
 }
 
-/** `address`: `ip:port` with an IP literal host (§5.1). */
+/** `address`: `ip:port` with an IP literal host (docs/protocol.md#config-top-level). */
 export function readAddress(root: ConfigNode): string {
   const node = root.get('address');
   const address = node.string().trim();
@@ -35,7 +35,7 @@ export function readAddress(root: ConfigNode): string {
   return address;
 }
 
-/** `admin.identity`, or the legacy top-level `root` (§5.1, §13). Required. */
+/** `admin.identity`, or the legacy top-level `root` (docs/protocol.md#config-top-level, #older-servers). Required. */
 export function readAdmin(root: ConfigNode): string {
   const identity = root.get('admin').get('identity');
   const admin = identity.string().trim();
@@ -53,7 +53,7 @@ function identities(list: ConfigNode): string[] {
     .filter((id) => id !== '');
 }
 
-/** `tls` (§5.2). Key and cert are required; `auth` is on/off, case-insensitive. */
+/** `tls` (docs/protocol.md#config-tls). Key and cert are required; `auth` is on/off, case-insensitive. */
 export function readTls(root: ConfigNode, admin: string): TlsConfig {
   const tls = root.get('tls');
   const key = tls.get('key');
@@ -77,7 +77,7 @@ export function readTls(root: ConfigNode, admin: string): TlsConfig {
   };
 }
 
-/** `policy` (§5.3): valid names; each identity valid, not admin, not a proxy, in one policy only. */
+/** `policy` (docs/protocol.md#config-policy): valid names; each identity valid, not admin, not a proxy, in one policy only. */
 export function readPolicies(root: ConfigNode, admin: string, proxies: string[]): Map<string, PolicyConfig> {
   const policies = new Map<string, PolicyConfig>();
   const owner = new Map<string, string>();
@@ -106,19 +106,19 @@ export function readPolicies(root: ConfigNode, admin: string, proxies: string[])
 const DEFAULT_ANY_MS = 5 * 60_000;
 const QUIRK_ANY_MS = 30_000;
 
-/** `cache.expiry` (§5.4), defaults applied as the upstream binary applies them. */
+/** `cache.expiry` (docs/protocol.md#config-cache), defaults applied as the upstream binary applies them. */
 export function readCache(root: ConfigNode): ServerConfig['cache'] {
   const expiry = root.get('cache').get('expiry');
   let anyMs = expiry.get('any').durationMs();
   const unusedMs = expiry.get('unused').durationMs();
   const offlineMs = expiry.get('offline').durationMs();
   if (anyMs === 0) anyMs = DEFAULT_ANY_MS;
-  // Upstream quirk (§5.4): an unset `unused` overwrites `any` (the intent was unused = 30s).
+  // Upstream quirk (docs/protocol.md#config-cache): an unset `unused` overwrites `any` (the intent was unused = 30s).
   if (unusedMs === 0) anyMs = QUIRK_ANY_MS;
   return { anyMs, unusedMs, offlineMs };
 }
 
-/** `api` (§5.5): map keyed by route path; unknown paths are kept and ignored by the server. */
+/** `api` (docs/protocol.md#config-api): map keyed by route path; unknown paths are kept and ignored by the server. */
 export function readApi(root: ConfigNode): Map<string, ApiRouteConfig> {
   const api = new Map<string, ApiRouteConfig>();
   for (const [path, node] of root.get('api').entries()) {
@@ -127,7 +127,7 @@ export function readApi(root: ConfigNode): Map<string, ApiRouteConfig> {
   return api;
 }
 
-/** `log.error` and `log.audit` (§5.7). */
+/** `log.error` and `log.audit` (docs/protocol.md#config-log). */
 export function readLog(root: ConfigNode): ServerConfig['log'] {
   const level = (node: ConfigNode) => {
     try {
@@ -140,7 +140,7 @@ export function readLog(root: ConfigNode): ServerConfig['log'] {
   return { error: level(log.get('error')), audit: level(log.get('audit')) };
 }
 
-/** `keys` (§5.8): names of keys created at start-up; duplicates are an error. */
+/** `keys` (docs/protocol.md#config-keys): names of keys created at start-up; duplicates are an error. */
 export function readKeys(root: ConfigNode): string[] {
   const names: string[] = [];
   for (const item of root.get('keys').items()) {

@@ -1,4 +1,4 @@
-/** The validated, typed configuration (spec §5) that the server is built from. */
+/** The validated, typed configuration (docs/protocol.md#configuration-file) that the server is built from. */
 import type { VaultOptions } from '../keystore/vault/options.ts';
 
 export interface PolicyConfig {
@@ -23,7 +23,7 @@ export interface TlsConfig {
   readonly key: string;
   readonly cert: string;
   readonly password: string;
-  /** `tls.auth: on`: client certificates must be verified (§2.1). */
+  /** `tls.auth: on`: client certificates must be verified (docs/protocol.md#client-certificates). */
   readonly auth: boolean;
   readonly ca: string;
   readonly proxy: { readonly identities: string[]; readonly header: string };
@@ -36,13 +36,13 @@ export interface ServerConfig {
   readonly admin: string;
   readonly tls: TlsConfig;
   readonly policies: Map<string, PolicyConfig>;
-  /** Cache expiry in ms with defaults applied (§5.4); 0 disables a timer. */
+  /** Cache expiry in ms with defaults applied (docs/protocol.md#config-cache); 0 disables a timer. */
   readonly cache: { readonly anyMs: number; readonly unusedMs: number; readonly offlineMs: number };
   /** Route overrides keyed by route path as `/v1/api` reports it (e.g. `/v1/key/create/`). */
   readonly api: Map<string, ApiRouteConfig>;
   /** slog levels: DEBUG -4, INFO 0, WARN 4, ERROR 8, off 9. */
   readonly log: { readonly error: number; readonly audit: number };
-  /** Keys created at start-up (§5.8). */
+  /** Keys created at start-up (docs/protocol.md#config-keys). */
   readonly keys: string[];
   readonly keystore: KeystoreConfig;
 }

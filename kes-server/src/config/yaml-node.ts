@@ -1,5 +1,5 @@
 /**
- * Typed, line-aware access to the YAML document, with `${VAR}` substitution (spec §5.10).
+ * Typed, line-aware access to the YAML document, with `${VAR}` substitution (docs/protocol.md#config-environment-variables).
  * All scalars are read as their text (failsafe schema), like the upstream `env[T]` wrapper that
  * reads a scalar's text, substitutes it and only then decodes it as the field's type.
  */
@@ -88,7 +88,7 @@ export class ConfigNode {
 
   /**
    * The scalar's text, "" if null. With `env` (the default) a scalar that is exactly
-   * `${NAME}` (after trimming) is replaced by that variable's value (§5.10). Throws ConfigError
+   * `${NAME}` (after trimming) is replaced by that variable's value (docs/protocol.md#config-environment-variables). Throws ConfigError
    * for a non-scalar or an unset variable.
    */
   string(opts: { env?: boolean } = {}): string {

@@ -1,5 +1,5 @@
 /**
- * The per-message AEAD construction of spec §4.3: a subkey is derived from the master key and a
+ * The per-message AEAD construction of docs/protocol.md#ciphertext: a subkey is derived from the master key and a
  * 16-byte IV, then used with a standard 12-byte-nonce AEAD. Only the framing differs between the
  * current and the legacy ciphertext formats, so this module is shared by all of them.
  */
@@ -59,7 +59,7 @@ function subkeyBytes(cipher: Cipher, key: Uint8Array, iv: Uint8Array): Uint8Arra
 }
 
 /**
- * Derives the 32-byte message subkey (spec §4.3 step 2): HMAC-SHA-256(key, iv) for AES256,
+ * Derives the 32-byte message subkey (docs/protocol.md#ciphertext step 2): HMAC-SHA-256(key, iv) for AES256,
  * HChaCha20(key, iv) for ChaCha20. Throws a RangeError if `key` is not 32 or `iv` not 16 bytes.
  */
 export function deriveSubkey(cipher: Cipher, key: Uint8Array, iv: Uint8Array): Uint8Array {

@@ -1,5 +1,5 @@
 /**
- * Ciphertext framing (spec §4.3, §4.4). The current format is `C ‖ IV ‖ N`; two legacy formats
+ * Ciphertext framing (docs/protocol.md#ciphertext, #legacy-ciphertexts). The current format is `C ‖ IV ‖ N`; two legacy formats
  * (MessagePack and JSON) carry the same three parts and are normalised to it before decryption.
  */
 import { decodeBase64 } from './base64.ts';
@@ -27,7 +27,7 @@ export function joinRaw(sealed: Uint8Array, iv: Uint8Array, nonce: Uint8Array): 
   return out;
 }
 
-/** Splits a raw ciphertext; returns `undefined` when it is not longer than the trailer (§4.4). */
+/** Splits a raw ciphertext; returns `undefined` when it is not longer than the trailer (docs/protocol.md#legacy-ciphertexts). */
 export function splitRaw(raw: Uint8Array): RawParts | undefined {
   if (raw.length <= TRAILER_SIZE) return undefined;
   const n = raw.length;
@@ -41,7 +41,7 @@ export function splitRaw(raw: Uint8Array): RawParts | undefined {
 /**
  * Converts a received ciphertext to the raw format. A legacy candidate (first byte 0x95 or `{`)
  * that does not parse is returned unchanged, because a raw ciphertext may start with either
- * byte (§4.4). Never throws.
+ * byte (docs/protocol.md#legacy-ciphertexts). Never throws.
  */
 export function normalizeCiphertext(bytes: Uint8Array): Uint8Array {
   if (bytes.length === 0) return bytes;
@@ -107,13 +107,13 @@ class Reader {
   }
 }
 
-// [algorithm: str, id: str, iv: bin(16), nonce: bin(12), bytes: bin], nothing after it (§4.4).
+// [algorithm: str, id: str, iv: bin(16), nonce: bin(12), bytes: bin], nothing after it (docs/protocol.md#legacy-ciphertexts).
 function parseMsgpack(bytes: Uint8Array): RawParts | undefined {
   try {
     const r = new Reader(bytes);
     r.skip(1); // 0x95: fixarray of 5
     const algorithm = r.str();
-    r.str(); // key id: no longer checked (§4.4)
+    r.str(); // key id: no longer checked (docs/protocol.md#legacy-ciphertexts)
     const iv = r.bin();
     const nonce = r.bin();
     const sealed = r.bin();
@@ -138,7 +138,7 @@ function bytesField(obj: Record<string, unknown>, name: string): Uint8Array | un
   return typeof v === 'string' ? decodeBase64(v) : undefined;
 }
 
-// {"aead": str, "id": str (optional), "iv": b64(16), "nonce": b64(12), "bytes": b64} (§4.4).
+// {"aead": str, "id": str (optional), "iv": b64(16), "nonce": b64(12), "bytes": b64} (docs/protocol.md#legacy-ciphertexts).
 function parseJson(bytes: Uint8Array): RawParts | undefined {
   let obj: unknown;
   try {

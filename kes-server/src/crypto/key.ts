@@ -1,12 +1,12 @@
 /**
- * Key versions and the operations a KES server performs with them (spec §4.1, §4.3–§4.5).
+ * Key versions and the operations a KES server performs with them (docs/protocol.md#stored-keys, #ciphertext).
  * Randomness is a parameter so that encryption is reproducible in tests.
  */
 import { createHmac, randomBytes, randomFillSync } from 'node:crypto';
 import { IV_SIZE, NONCE_SIZE, open, seal, secretKeyOf } from './aead.ts';
 import { TRAILER_SIZE, joinRaw, normalizeCiphertext, splitRaw } from './ciphertext.ts';
 
-/** Master-key type. Type ids in storage: AES256 = 1, ChaCha20 = 2 (§4.2). */
+/** Master-key type. Type ids in storage: AES256 = 1, ChaCha20 = 2 (docs/protocol.md#stored-keys). */
 export type Cipher = 'AES256' | 'ChaCha20';
 
 /** One version of a key: master key, optional HMAC key (absent for legacy keys) and metadata. */
@@ -53,7 +53,7 @@ export const systemRandom: RandomSource = (n) => {
 
 /**
  * A ciphertext could not be decrypted: malformed, too short, tampered with, wrong key or wrong
- * context. Deliberately carries no detail (the wire answer is one constant, §1.6).
+ * context. Deliberately carries no detail (the wire answer is one constant, docs/protocol.md#errors).
  */
 export class DecryptError extends Error {
   readonly code = 'DECRYPT_FAILED';
@@ -64,7 +64,7 @@ export class DecryptError extends Error {
   }
 }
 
-/** HMAC was requested from a legacy key that has no HMAC key (→ 409, §1.7). */
+/** HMAC was requested from a legacy key that has no HMAC key (→ 409, docs/protocol.md#errors). */
 export class NoHmacKeyError extends Error {
   readonly code = 'NO_HMAC_KEY';
 
@@ -83,7 +83,7 @@ function draw(random: RandomSource, n: number): Uint8Array {
 }
 
 /**
- * Creates a new key version with a random master key and a random SHA-256 HMAC key (§4.1).
+ * Creates a new key version with a random master key and a random SHA-256 HMAC key (docs/protocol.md#stored-keys).
  * Throws a RangeError if `random` does not return the requested number of bytes.
  */
 export function generateKeyVersion(
@@ -98,7 +98,7 @@ export function generateKeyVersion(
 }
 
 /**
- * Encrypts `plaintext` with `context` as associated data and returns `C ‖ IV ‖ N` (§4.3).
+ * Encrypts `plaintext` with `context` as associated data and returns `C ‖ IV ‖ N` (docs/protocol.md#ciphertext).
  * Throws a RangeError if the key is not 32 bytes or `random` misbehaves.
  */
 export function encrypt(
@@ -115,7 +115,7 @@ export function encrypt(
 
 /**
  * Decrypts a raw or legacy (MessagePack / JSON) ciphertext with `context` as associated data
- * (§4.4). The algorithm is always the stored key's; legacy algorithm and id fields are ignored.
+ * (docs/protocol.md#legacy-ciphertexts). The algorithm is always the stored key's; legacy algorithm and id fields are ignored.
  * Throws `DecryptError` on every failure.
  */
 export function decrypt(kv: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Uint8Array {
@@ -128,7 +128,7 @@ export function decrypt(kv: KeyVersion, ciphertext: Uint8Array, context: Uint8Ar
   }
 }
 
-/** HMAC-SHA-256 of `message` under the key's HMAC key (§4.5). Throws `NoHmacKeyError`. */
+/** HMAC-SHA-256 of `message` under the key's HMAC key (docs/protocol.md#hmac). Throws `NoHmacKeyError`. */
 export function hmac(kv: KeyVersion, message: Uint8Array): Uint8Array {
   if (!kv.hmacKey) throw new NoHmacKeyError();
   return new Uint8Array(createHmac('sha256', secretKeyOf(kv.hmacKey)).update(message).digest());

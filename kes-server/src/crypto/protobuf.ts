@@ -1,5 +1,5 @@
 /**
- * The few protobuf wire-format primitives the stored key format needs (§4.2): varints,
+ * The few protobuf wire-format primitives the stored key format needs (docs/protocol.md#stored-keys): varints,
  * length-delimited fields and skipping of unknown fields. Not a general protobuf library.
  */
 

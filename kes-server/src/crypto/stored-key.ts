@@ -1,5 +1,5 @@
 /**
- * The storage encoding of a key version (spec §4.2). Written: base64 of a protobuf
+ * The storage encoding of a key version (docs/protocol.md#stored-keys). Written: base64 of a protobuf
  * `KeyVersion`. Read: that, or the legacy JSON object of older servers (never written).
  */
 import { decodeBase64, encodeBase64 } from './base64.ts';
@@ -26,7 +26,7 @@ export class InvalidKeyError extends Error {
 /**
  * Encodes a key version as its storage text (ASCII bytes). Sub-millisecond precision of
  * `createdAt` does not exist in a Date and is written as zero. Throws `InvalidKeyError` for a
- * key without HMAC key (legacy keys cannot be re-encoded, §4.2) or with wrong key sizes.
+ * key without HMAC key (legacy keys cannot be re-encoded, docs/protocol.md#stored-keys) or with wrong key sizes.
  */
 export function encodeKeyVersion(kv: KeyVersion): Uint8Array {
   if (!kv.hmacKey) throw new InvalidKeyError('a key without HMAC key cannot be encoded');
@@ -50,7 +50,7 @@ export function encodeKeyVersion(kv: KeyVersion): Uint8Array {
 }
 
 /**
- * Parses a stored value: legacy JSON if the bytes are valid JSON, else base64 protobuf (§4.2).
+ * Parses a stored value: legacy JSON if the bytes are valid JSON, else base64 protobuf (docs/protocol.md#stored-keys).
  * Throws `InvalidKeyError` for anything else, or for wrong sizes, types or hash ids.
  */
 export function parseKeyVersion(bytes: Uint8Array): KeyVersion {
@@ -144,7 +144,7 @@ function optionalString(obj: Record<string, unknown>, name: string): string {
   return v;
 }
 
-// {"bytes": b64(32), "algorithm": str, "created_at": RFC 3339, "created_by": str} (§4.2).
+// {"bytes": b64(32), "algorithm": str, "created_at": RFC 3339, "created_by": str} (docs/protocol.md#stored-keys).
 function parseLegacyJson(json: unknown): KeyVersion {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InvalidKeyError('legacy JSON value is not an object');

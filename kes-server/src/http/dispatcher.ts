@@ -1,5 +1,5 @@
 /**
- * The one request dispatcher. Per request, in kes's order (spec §1.4): routing, method check,
+ * The one request dispatcher. Per request, in kes's order (docs/protocol.md#request-pipeline): routing, method check,
  * resource extraction, body cap, timeout, authentication/authorization, handler.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,7 @@ import { PathIdentityList, PathKeyList, PathPolicyList } from './paths.ts';
 
 type HttpRequest = IncomingMessage | Http2ServerRequest;
 
-/** The list routes the Go client calls without trailing slash for an empty prefix (§1.2). */
+/** The list routes the Go client calls without trailing slash for an empty prefix (docs/protocol.md#routing). */
 const LIST_ROUTES = new Set([PathKeyList, PathPolicyList, PathIdentityList].map((p) => p.slice(0, -1)));
 
 export interface Match {
@@ -103,7 +103,7 @@ function tearDown(req: HttpRequest): void {
 /**
  * Lifts the idle timeout of the exchange's connection (HTTP/1 socket, HTTP/2 session) for a
  * long-lived response; returns the function that restores it. Upstream applies its idle timeout
- * only between requests, so a quiet log stream stays open (§1.1, §1.9).
+ * only between requests, so a quiet log stream stays open (docs/protocol.md#transport, #routes).
  */
 function holdOpen(req: HttpRequest): () => void {
   const target: { setTimeout(ms: number): unknown; timeout?: number } =
@@ -161,7 +161,7 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   if (route.timeoutMs > 0) {
-    // A write deadline, not a 503: an unfinished response is torn down (§1.4).
+    // A write deadline, not a 503: an unfinished response is torn down (docs/protocol.md#request-pipeline).
     timer = setTimeout(() => {
       if (!res.writableEnded) tearDown(req);
     }, route.timeoutMs);
@@ -182,7 +182,7 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
       identity = peerIdentity(socket);
       try {
         // Policies see the canonical path: a slash-less list request is authorized as the
-        // `/v1/key/list/` that upstream's 301 would have sent the client to (§1.2).
+        // `/v1/key/list/` that upstream's 301 would have sent the client to (docs/protocol.md#routing).
         state.policies.authorize(identity, route.path + resource);
       } catch (err) {
         state.errorLog.debug('access denied: insufficient permissions', [

@@ -1,5 +1,5 @@
 /**
- * Every error the API puts on the wire (spec §1.6, §1.7). Clients match errors by the pair
+ * Every error the API puts on the wire (docs/protocol.md#errors). Clients match errors by the pair
  * (status, message), so these texts are protocol constants and must never change.
  */
 
@@ -22,7 +22,7 @@ function constant(status: number, message: string): ApiError {
   return Object.freeze(new ApiError(status, message));
 }
 
-// Authentication and authorization (§1.7, §2).
+// Authentication and authorization (docs/protocol.md#errors, #authorization).
 export const ErrInsecureConnection = constant(400, 'insecure connection: TLS is required');
 export const ErrClientCertRequired = constant(400, 'tls: client certificate is required');
 export const ErrManyClientCerts = constant(400, 'tls: received more than one client certificate');
@@ -62,17 +62,17 @@ export const ErrCreateKeyInternal = constant(500, 'failed to create key');
 export const ErrVersion = constant(500, 'failed to read server version');
 export const ErrInternal = constant(500, 'internal server error');
 
-// Readiness (§1.9 /v1/ready).
+// Readiness (docs/protocol.md#server-routes).
 export const ErrKeyStoreUnreachable = constant(504, 'key store is not reachable');
 export const ErrKeyStoreUnavailable = constant(502, 'key store is unavailable');
 
-/** 405 answer; the wording is not significant to clients (§1.3). */
+/** 405 answer; the wording is not significant to clients (docs/protocol.md#routing). */
 export function errMethodNotAllowed(got: string, want: string): ApiError {
   return new ApiError(405, `received method ${got} expected ${want}`);
 }
 
 /**
- * The byte-exact upstream error body: `{"message":"…"` + `\n` + `}` (§1.6). The newline inside
+ * The byte-exact upstream error body: `{"message":"…"` + `\n` + `}` (docs/protocol.md#errors). The newline inside
  * the object is an artefact of how Go assembles it; clients only need valid JSON.
  */
 export function errorBody(message: string): Buffer {

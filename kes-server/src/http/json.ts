@@ -1,5 +1,5 @@
 /**
- * JSON with Go's semantics (spec §1.5): compact output with a trailing newline and `<>&` escaped
+ * JSON with Go's semantics (docs/protocol.md#response-bodies): compact output with a trailing newline and `<>&` escaped
  * as Go does; request decoding with case-insensitive field names, unknown fields ignored, only the
  * first JSON value read, and byte fields as padded standard base64.
  */

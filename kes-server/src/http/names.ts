@@ -1,4 +1,4 @@
-/** Name and list-pattern grammar of spec §1.8. */
+/** Name and list-pattern grammar of docs/protocol.md#names-and-patterns. */
 
 const NAME = /^[0-9A-Za-z_-]{1,80}$/;
 

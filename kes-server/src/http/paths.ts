@@ -1,5 +1,5 @@
 /**
- * Route paths of the KES API, spelled exactly as upstream registers them (spec §1.2, §1.9).
+ * Route paths of the KES API, spelled exactly as upstream registers them (docs/protocol.md#routing, #routes).
  * Prefix routes end in `/`; the rest of the request path after the prefix is the resource.
  */
 export const PathVersion = '/version';
@@ -17,7 +17,7 @@ export const PathKeyGenerate = '/v1/key/generate/';
 export const PathKeyEncrypt = '/v1/key/encrypt/';
 export const PathKeyDecrypt = '/v1/key/decrypt/';
 export const PathKeyHMAC = '/v1/key/hmac/';
-/** Legacy (≤ 2023-08) bulk decryption, kept for old clients (spec §13). */
+/** Legacy (≤ 2023-08) bulk decryption, kept for old clients (docs/protocol.md#older-servers). */
 export const PathKeyBulkDecrypt = '/v1/key/bulk/decrypt/';
 
 export const PathPolicyDescribe = '/v1/policy/describe/';

@@ -3,7 +3,7 @@ import { type ApiError, errorBody } from './errors.ts';
 import { encodeJson } from './json.ts';
 import type { HttpResponse, Reply } from './route.ts';
 
-/** `{"message":"…"\n}` with `Content-Type: application/json` and an explicit length (§1.6). */
+/** `{"message":"…"\n}` with `Content-Type: application/json` and an explicit length (docs/protocol.md#errors). */
 export function writeError(res: HttpResponse, err: ApiError, headers: Record<string, string> = {}): void {
   const body = errorBody(err.message);
   res.writeHead(err.status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': body.length });
@@ -19,7 +19,7 @@ export function writeReply(res: HttpResponse, reply: Reply): void {
       return;
     }
     case 'empty':
-      // Clients require exactly 200 with no body (§1.5).
+      // Clients require exactly 200 with no body (docs/protocol.md#response-bodies).
       res.writeHead(200, { 'Content-Length': 0 });
       res.end();
       return;
@@ -38,7 +38,7 @@ export function writeReply(res: HttpResponse, reply: Reply): void {
   }
 }
 
-/** Go ServeMux's answer for an unknown path (§1.2); plain text, not JSON. */
+/** Go ServeMux's answer for an unknown path (docs/protocol.md#routing); plain text, not JSON. */
 export function writeNotFound(res: HttpResponse): void {
   const body = Buffer.from('404 page not found\n');
   res.writeHead(404, {

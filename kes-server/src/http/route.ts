@@ -1,4 +1,4 @@
-/** Routes are data: one record per API path, applied by the dispatcher (spec §1.4). */
+/** Routes are data: one record per API path, applied by the dispatcher (docs/protocol.md#request-pipeline). */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiError } from './errors.ts';
 import type { ServerState } from './state.ts';
@@ -64,7 +64,7 @@ export interface Route {
   readonly counted: boolean;
   /** Answered when the body exceeds `maxBody` or cannot be read. */
   readonly bodyError: ApiError;
-  /** The fixed vague answer for unexpected failures (§1.7); the cause goes to the error log. */
+  /** The fixed vague answer for unexpected failures (docs/protocol.md#errors); the cause goes to the error log. */
   readonly failure: ApiError;
   readonly handler: Handler;
 }

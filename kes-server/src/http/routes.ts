@@ -1,4 +1,4 @@
-/** The route table of the API (spec §1.9) and the `api:` configuration overrides (§5.5). */
+/** The route table of the API (docs/protocol.md#routes) and the `api:` configuration overrides (docs/protocol.md#config-api). */
 import * as E from './errors.ts';
 import { bulkDecryptKey, decryptKey, encryptKey, generateKey, hmacKey } from './handlers/crypto.ts';
 import { createKey, deleteKey, describeKey, importKey, listKeys } from './handlers/keys.ts';
@@ -8,9 +8,9 @@ import { listApis, metrics, ready, status, version } from './handlers/system.ts'
 import * as P from './paths.ts';
 import type { AuthMode, Handler, Route } from './route.ts';
 
-/** Body limit of routes that take a body: 1 MB (SI), as the newest server (§1.4). */
+/** Body limit of routes that take a body: 1 MB (SI), as the newest server (docs/protocol.md#request-pipeline). */
 export const MaxBody = 1_000_000;
-/** Legacy bulk decryption kept the old 1 MiB limit (§13). */
+/** Legacy bulk decryption kept the old 1 MiB limit (docs/protocol.md#older-servers). */
 export const MaxBulkBody = 1_048_576;
 
 const S = 1000;
@@ -94,7 +94,7 @@ export function applyApiOverrides(routes: readonly Route[], api: ReadonlyMap<str
   });
 }
 
-/** True when any override skips authentication (relaxes the TLS client-auth mode, §2.1). */
+/** True when any override skips authentication (relaxes the TLS client-auth mode, docs/protocol.md#client-certificates). */
 export function anySkipAuth(api: ReadonlyMap<string, ApiOverride>): boolean {
   return [...api.values()].some((o) => o.skipAuth);
 }

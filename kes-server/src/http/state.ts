@@ -1,4 +1,4 @@
-/** Everything a request handler may use. Built whole and swapped whole on reload (spec §5.11). */
+/** Everything a request handler may use. Built whole and swapped whole on reload (docs/protocol.md#config-reload). */
 import type { PolicySet } from '../auth/policy.ts';
 import type { KeyCache } from '../cache/key-cache.ts';
 import type { AuditLog } from '../log/audit-log.ts';

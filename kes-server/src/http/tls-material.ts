@@ -1,6 +1,6 @@
 /**
- * TLS material of the server (spec §5.2): PEM text read from the configured files, and the
- * client-authentication mode derived from `tls.auth` and `skip_auth` (§2.1).
+ * TLS material of the server (docs/protocol.md#config-tls): PEM text read from the configured files, and the
+ * client-authentication mode derived from `tls.auth` and `skip_auth` (docs/protocol.md#client-certificates).
  */
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates, type SecureContextOptions } from 'node:tls';
@@ -60,7 +60,7 @@ export async function loadTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
   return { key, cert, password: files.password, ca: await readCertificates(files.ca), auth: files.auth };
 }
 
-/** How the handshake treats client certificates (spec §2.1). */
+/** How the handshake treats client certificates (docs/protocol.md#client-certificates). */
 export interface ClientAuthMode {
   /** Close connections that presented no certificate (Go `RequireAnyClientCert`). */
   readonly requireCert: boolean;

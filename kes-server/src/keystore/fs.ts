@@ -1,5 +1,5 @@
 /**
- * Filesystem keystore (spec §5.9, §8): one file per key, named after the key, holding the
+ * Filesystem keystore (docs/protocol.md#config-keystore, #other-keystores): one file per key, named after the key, holding the
  * storage text. Creation is atomic and never overwrites, even with several processes sharing
  * the directory: the value is written to a temporary file, synced, and then hard-linked to its
  * final name; `link` fails if that name exists.

@@ -1,11 +1,11 @@
 /**
- * In-memory keystore for `--dev` and tests (spec §8): a copy-on-write map, so readers see a
+ * In-memory keystore for `--dev` and tests (docs/protocol.md#other-keystores): a copy-on-write map, so readers see a
  * consistent snapshot without locking. Keys are lost when the process exits.
  */
 import { KeyStoreError } from './errors.ts';
 import type { KeyPage, KeyStore, KeyStoreStatus } from './keystore.ts';
 
-/** Compares strings by their UTF-8 bytes, the order key listings use (§1.9). */
+/** Compares strings by their UTF-8 bytes, the order key listings use (docs/protocol.md#key-routes). */
 export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
@@ -28,7 +28,7 @@ export class MemKeyStore implements KeyStore {
     return 'mem';
   }
 
-  /** Always reachable; reports the fixed latency of 1 ms upstream reports (§8). */
+  /** Always reachable; reports the fixed latency of 1 ms upstream reports (docs/protocol.md#other-keystores). */
   async status(): Promise<KeyStoreStatus> {
     return { latencyMs: 1 };
   }

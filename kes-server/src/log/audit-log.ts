@@ -1,5 +1,5 @@
 /**
- * The audit log (spec §10.2): one record per successful key create, import or delete, printed
+ * The audit log (docs/protocol.md#audit-log): one record per successful key create, import or delete, printed
  * to stdout as slog text (level INFO, filtered by the configured audit level) and sent to
  * `/v1/log/audit` subscribers as a JSON line.
  */

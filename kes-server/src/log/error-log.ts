@@ -1,5 +1,5 @@
 /**
- * The error log (spec §10.1): records at or above the configured level go to the console
+ * The error log (docs/protocol.md#error-log): records at or above the configured level go to the console
  * (stderr) and, as `{"message":"<slog text line>"}` lines, to `/v1/log/error` subscribers.
  * Callers must never pass key material, plaintexts, tokens or API keys as message or attribute.
  */

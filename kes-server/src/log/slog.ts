@@ -1,5 +1,5 @@
 /**
- * Formatting of log records like Go's `log/slog` text handler (spec §10):
+ * Formatting of log records like Go's `log/slog` text handler (docs/protocol.md#logs):
  * `time=<RFC 3339 ms> level=<LEVEL> msg=<text> key=value ...`, one line per record.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Server metrics in the Prometheus text format 0.0.4 (spec §1.9 `/v1/metrics`). Labelled
+ * Server metrics in the Prometheus text format 0.0.4 (docs/protocol.md#server-routes, `/v1/metrics`). Labelled
  * counters without samples are omitted entirely, since the Go client rejects empty families.
  */
 import { availableParallelism, cpus } from 'node:os';

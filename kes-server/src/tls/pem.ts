@@ -1,5 +1,5 @@
 /**
- * Loading the server's TLS credentials and CA certificates from PEM files (§5.2).
+ * Loading the server's TLS credentials and CA certificates from PEM files (docs/protocol.md#config-tls).
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';

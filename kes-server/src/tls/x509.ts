@@ -229,7 +229,7 @@ export function createCertificate(opts: CertificateOptions): string {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The TLS client credential a KES client derives from an API key (§2.4): a self-signed
+ * The TLS client credential a KES client derives from an API key (docs/protocol.md#api-keys): a self-signed
  * Ed25519 certificate with CN = identity, valid from now for 90 days, clientAuth only.
  * Returns the certificate and the private key (PKCS#8), both PEM.
  */

@@ -1,5 +1,5 @@
 /**
- * The image definition (issue item 10), read as text since no image is built in the tests:
+ * The image definition (kes-server/Dockerfile), read as text since no image is built in the tests:
  * multi-stage, the Node major the tests run on, production dependencies only, a non-root user,
  * a readiness probe on /v1/ready, and the expected size written down.
  */

@@ -55,7 +55,7 @@ test('list elements are substituted: proxy identities, policy identities, key na
     `    identities:\n      - \${ID}\n      - \${EMPTY}\nkeys:\n  - name: \${KEY_NAME}\n${FS}`;
   const cfg = parseConfig(text, { ADMIN: 'a', KEY: 'k', PROXY: 'proxy-id', ID: 'app-id', EMPTY: '', KEY_NAME: 'my-key', LITERAL: 'x' });
   assert.deepEqual(cfg.tls.proxy.identities, ['proxy-id']);
-  // allow/deny are never substituted (§5.10); an identity that resolves to "" is skipped.
+  // allow/deny are never substituted (docs/protocol.md#config-environment-variables); an identity that resolves to "" is skipped.
   assert.deepEqual(cfg.policies.get('p'), { allow: ['${LITERAL}'], deny: ['${LITERAL}'], identities: ['app-id'] });
   assert.deepEqual(cfg.keys, ['my-key']);
 });

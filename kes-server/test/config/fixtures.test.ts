@@ -94,7 +94,7 @@ test('legacy.yml: root as admin, ignored legacy keys, kubernetes login, vault de
       identities: ['40235905b7b83e0537a002db523cd019d6709b899adc249c957860cd00fa9f78'],
     },
   });
-  // `any: 5m` without `unused`: the upstream default quirk sets any to 30s (§5.4).
+  // `any: 5m` without `unused`: the upstream default quirk sets any to 30s (docs/protocol.md#config-cache).
   assert.deepEqual(cfg.cache, { anyMs: 30_000, unusedMs: 0, offlineMs: 0 });
   assert.deepEqual(cfg.log, { error: 0, audit: 0 });
   assert.deepEqual(cfg.keys, []);

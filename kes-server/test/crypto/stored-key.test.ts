@@ -35,7 +35,7 @@ test('stored_key_vectors: legacy JSON records decode, without HMAC key', () => {
   assert.equal(new Date(ZERO_TIME_MS).toISOString(), '0001-01-01T00:00:00.000Z');
 });
 
-test('encodeKeyVersion writes the canonical protobuf layout of §4.2', () => {
+test('encodeKeyVersion writes the canonical protobuf layout of docs/protocol.md#stored-keys', () => {
   const d = protoVector.decoded;
   const raw = b64(protoVector.raw);
   // Timestamp field of the vector: 1a 0c 08 <5-byte seconds varint> 10 <5-byte nanos varint>.

@@ -1,5 +1,5 @@
 /**
- * Every route of §1.9 driven by the admin identity over real mTLS, once over HTTP/1.1 and once
+ * Every route of docs/protocol.md#routes driven by the admin identity over real mTLS, once over HTTP/1.1 and once
  * over HTTP/2; JSON bodies and error bodies compared byte for byte where they are fixed.
  */
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-/** Authentication and authorization over real mTLS (spec §2): identities, policies, TLS modes. */
+/** Authentication and authorization over real mTLS (docs/protocol.md#authorization): identities, policies, TLS modes. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { call } from '../support/client.ts';
@@ -29,13 +29,13 @@ test('policy identity: allow prefix rule, deny wins, everything else 403', async
     { who: 'member', client: member, method: 'GET', path: '/v1/status', status: 200 },
     { who: 'member', client: member, method: 'GET', path: '/v1/status/', status: 404 },
     { who: 'member', client: member, method: 'POST', path: '/v1/key/create/my-app-2', status: 403 },
-    // Authorization happens before the name is validated (§1.4).
+    // Authorization happens before the name is validated (docs/protocol.md#request-pipeline).
     { who: 'member', client: member, method: 'POST', path: '/v1/key/create/bad.name', status: 403 },
     { who: 'stranger', client: stranger, method: 'GET', path: '/v1/status', status: 403 },
     { who: 'stranger', client: stranger, method: 'GET', path: '/v1/key/list', status: 403 },
     { who: 'stranger', client: stranger, method: 'GET', path: '/version', status: 200 },
     { who: 'api key', client: apiClient, method: 'GET', path: '/v1/key/describe/other', status: 200 },
-    // MinIO lists with `/v1/key/list` (no slash); a `/v1/key/list/*` policy must allow it (§11.4).
+    // MinIO lists with `/v1/key/list` (no slash); a `/v1/key/list/*` policy must allow it (docs/protocol.md#mc-admin-kms).
     { who: 'api key', client: apiClient, method: 'GET', path: '/v1/key/list', status: 200 },
     { who: 'api key', client: apiClient, method: 'GET', path: '/v1/key/list/my*', status: 200 },
     { who: 'member', client: member, method: 'GET', path: '/v1/key/list', status: 403 },

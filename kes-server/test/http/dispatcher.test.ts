@@ -1,4 +1,4 @@
-/** The dispatcher's protocol edges (§1.2-§1.5): methods, paths, body limits, base64, errors. */
+/** The dispatcher's protocol edges (docs/protocol.md#request-pipeline): methods, paths, body limits, base64, errors. */
 import assert from 'node:assert/strict';
 import { connect } from 'node:http2';
 import { test } from 'node:test';

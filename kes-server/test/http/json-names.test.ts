@@ -6,7 +6,7 @@ import { isValidName, isValidPattern } from '../../src/http/names.ts';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-test('names and patterns (§1.8)', () => {
+test('names and patterns (docs/protocol.md#names-and-patterns)', () => {
   for (const n of ['my-key', '0', '_-___---_', '_0', '0-Z', 'my_key-0', 'a'.repeat(80)]) assert.equal(isValidName(n), true, n);
   for (const n of ['', '_', 'my.key', 'key/', 'hel<lo', 'ä', 'a'.repeat(81), '-a', 'a-', '*']) assert.equal(isValidName(n), false, n);
   for (const p of ['', '*', 'my-key', 'my-key*', 'a*']) assert.equal(isValidPattern(p), true, p);

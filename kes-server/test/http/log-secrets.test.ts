@@ -1,5 +1,5 @@
 /**
- * No secret reaches a log line (issue item 8): requests that carry plaintexts, imported key
+ * No secret reaches a log line: requests that carry plaintexts, imported key
  * material and HMAC messages, failing variants of each, and a stored value that cannot be
  * decoded, with both logs at their most verbose and both streams subscribed.
  */

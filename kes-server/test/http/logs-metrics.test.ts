@@ -1,4 +1,4 @@
-/** Log streams (§10) and metrics (§1.9) observed through the API. */
+/** Log streams (docs/protocol.md#logs) and metrics (docs/protocol.md#server-routes) observed through the API. */
 import assert from 'node:assert/strict';
 import { connect, type ClientHttp2Session } from 'node:http2';
 import { test } from 'node:test';

@@ -1,7 +1,7 @@
 /**
- * Rows of the status map (§1.7) that need a particular store or client: key-store failures on
+ * Rows of the status map (docs/protocol.md#errors) that need a particular store or client: key-store failures on
  * create, delete and readiness; HMAC on a legacy stored key; a client chain with two leaves.
- * Bodies are compared byte for byte (§1.6).
+ * Bodies are compared byte for byte (docs/protocol.md#errors).
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -58,7 +58,7 @@ test('hmac on a key stored in the legacy JSON format: 409 key does not support H
   const pki = makePki();
   const admin = pki.issueClient('admin');
   const store = new MemKeyStore();
-  // Legacy record (§4.2): valid JSON, no HMAC key.
+  // Legacy record (docs/protocol.md#stored-keys): valid JSON, no HMAC key.
   const legacy = JSON.stringify({ bytes: Buffer.alloc(32, 3).toString('base64'), algorithm: 'AES256', created_at: '2021-01-01T00:00:00Z', created_by: admin.identity });
   await store.create('old-key', new TextEncoder().encode(legacy));
   const s = await startKes(t, pki, { admin: admin.identity, store });

@@ -1,5 +1,5 @@
 /**
- * Connection deadlines (§1.1): an HTTP/1 client that does not finish its request headers within
+ * Connection deadlines (docs/protocol.md#transport): an HTTP/1 client that does not finish its request headers within
  * the read-header timeout is disconnected; one that does is served. Idle connections close after
  * the idle timeout, but a log stream is a response in progress and stays open however quiet.
  */

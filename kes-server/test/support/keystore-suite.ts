@@ -11,7 +11,7 @@ import type { KeyStoreErrorCode } from '../../src/keystore/errors.ts';
 import type { KeyStore } from '../../src/keystore/keystore.ts';
 
 export interface KeystoreSuiteOptions {
-  /** Deleting a missing key succeeds on this backend (Vault, spec §7.5) instead of KEY_NOT_FOUND. */
+  /** Deleting a missing key succeeds on this backend (Vault, docs/protocol.md#vault-errors) instead of KEY_NOT_FOUND. */
   readonly deleteMissingSucceeds?: boolean;
 }
 

@@ -193,7 +193,7 @@ test('API key client certificate: unverified mode sees it, identity equals the k
   const out = await handshake(t, { ...server, rejectUnauthorized: false }, { ...client, ca: [caPem] });
   assert.equal(out.serverAuthorized, false, 'self-signed: not chained to any CA');
   assert.equal(out.peerIdentity, apiKey.identity);
-  // With the exact certificate trusted, verification succeeds (§2.1, auth: on).
+  // With the exact certificate trusted, verification succeeds (docs/protocol.md#client-certificates, auth: on).
   const trusted = await handshake(t, { ...server, ca: [client.cert], rejectUnauthorized: true }, { ...client, ca: [caPem] });
   assert.equal(trusted.serverAuthorized, true, trusted.serverError);
   assert.equal(trusted.peerIdentity, apiKey.identity);

@@ -32,7 +32,7 @@ export async function loadKey(state: ServerState, name: string): Promise<KeyVers
   }
 }
 
-/** Records a successful key create, import or delete (the only audited operations, §10.2). */
+/** Records a successful key create, import or delete (the only audited operations, docs/protocol.md#audit-log). */
 export function audit(ctx: RequestContext, state: ServerState, msg: string): void {
   state.auditLog.record({
     time: new Date(),

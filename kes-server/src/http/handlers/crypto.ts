@@ -1,4 +1,4 @@
-/** Cryptographic handlers: generate, encrypt, decrypt, hmac and legacy bulk decrypt (§1.9, §13). */
+/** Cryptographic handlers: generate, encrypt, decrypt, hmac and legacy bulk decrypt (docs/protocol.md#key-routes, #older-servers). */
 import { decrypt, DecryptError, encrypt, hmac, type KeyVersion, NoHmacKeyError } from '../../crypto/key.ts';
 import {
   ErrDecrypt,
@@ -30,7 +30,7 @@ function body<S extends Record<string, 'bytes' | 'string'>>(ctx: RequestContext,
 
 export async function generateKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const name = keyName(ctx);
-  // The body is optional; it is only parsed when present (§1.9 generate).
+  // The body is optional; it is only parsed when present (docs/protocol.md#key-routes, generate).
   const req = ctx.body.length > 0 ? body(ctx, { context: 'bytes', version: 'string' }) : { context: new Uint8Array(0) };
   const kv = await loadKey(state, name);
   let plaintext: Uint8Array;
@@ -86,7 +86,7 @@ export async function hmacKey(ctx: RequestContext, state: ServerState): Promise<
 }
 
 /**
- * Legacy bulk decryption (§13): a JSON array of `{ciphertext, context}`, answered with an array
+ * Legacy bulk decryption (docs/protocol.md#older-servers): a JSON array of `{ciphertext, context}`, answered with an array
  * of `{plaintext}` in the same order; one failure fails the whole call.
  */
 export async function bulkDecryptKey(ctx: RequestContext, state: ServerState): Promise<Reply> {

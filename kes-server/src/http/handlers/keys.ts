@@ -1,4 +1,4 @@
-/** Key lifecycle handlers: create, import, describe, list, delete (spec §1.9). */
+/** Key lifecycle handlers: create, import, describe, list, delete (docs/protocol.md#key-routes). */
 import { type Cipher, generateKeyVersion, type KeyVersion } from '../../crypto/key.ts';
 import { byteOrder } from '../../auth/policy.ts';
 import {
@@ -18,7 +18,7 @@ import { empty, json, type RequestContext, type Reply } from '../route.ts';
 import type { ServerState } from '../state.ts';
 import { audit, keyName, loadKey, storeFailure } from './common.ts';
 
-/** Import cipher names the server accepts (§1.9 import). A Map: `toString` is no cipher. */
+/** Import cipher names the server accepts (docs/protocol.md#key-routes, import). A Map: `toString` is no cipher. */
 const IMPORT_CIPHERS: ReadonlyMap<string, Cipher> = new Map([
   ['AES256', 'AES256'],
   ['AES256-GCM_SHA256', 'AES256'],
@@ -82,7 +82,7 @@ export async function describeKey(ctx: RequestContext, state: ServerState): Prom
 
 /**
  * Lists all keys with the pattern's prefix. Unlike upstream, one trailing `*` is stripped, and
- * all names are returned at once without `continue_at` (§1.9 key list).
+ * all names are returned at once without `continue_at` (docs/protocol.md#key-routes, list).
  */
 export async function listKeys(ctx: RequestContext, state: ServerState): Promise<Reply> {
   if (!isValidPattern(ctx.resource)) throw ErrInvalidPattern;

@@ -1,5 +1,5 @@
 /**
- * Streaming log routes (§1.9, §10): 200 and headers at once, then one NDJSON line per event
+ * Streaming log routes (docs/protocol.md#log-routes, #logs): 200 and headers at once, then one NDJSON line per event
  * until the client disconnects. Subscribers are removed on disconnect.
  */
 import type { LogHub } from '../../log/hub.ts';

@@ -1,4 +1,4 @@
-/** Read-only views of the configured policies and identities (§1.9). */
+/** Read-only views of the configured policies and identities (docs/protocol.md#policy-and-identity-routes). */
 import type { Policy } from '../../auth/policy.ts';
 import {
   ErrIdentityNotFound,
@@ -65,7 +65,7 @@ export async function listIdentities(ctx: RequestContext, state: ServerState): P
 /**
  * Describes the caller. Upstream looks up the (empty) path resource instead of the caller, so
  * every non-admin gets 404; here the caller is looked up, and the answer has the shape the Go
- * client decodes: `policy` as the policy name, `allow`/`deny` at the top level (§1.9).
+ * client decodes: `policy` as the policy name, `allow`/`deny` at the top level (docs/protocol.md#policy-and-identity-routes).
  */
 export async function describeSelf(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const identity = ctx.identity;

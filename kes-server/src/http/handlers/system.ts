@@ -1,4 +1,4 @@
-/** Server-level handlers: version, readiness, status, metrics and the API listing (§1.9). */
+/** Server-level handlers: version, readiness, status, metrics and the API listing (docs/protocol.md#server-routes). */
 import { availableParallelism, cpus } from 'node:os';
 import { isUnreachable } from '../../keystore/errors.ts';
 import { MetricsContentType, renderSnapshot, sumSnapshots } from '../../metrics/metrics.ts';
@@ -55,7 +55,7 @@ export async function status(_ctx: RequestContext, state: ServerState): Promise<
   return json(out);
 }
 
-/** The counters of all workers added up: N workers report like one server (issue item 9). */
+/** The counters of all workers added up: N workers report like one server (docs/protocol.md#server-routes). */
 export async function metrics(_ctx: RequestContext, state: ServerState): Promise<Reply> {
   const total = sumSnapshots(await state.collectMetrics());
   const body = renderSnapshot(total, {

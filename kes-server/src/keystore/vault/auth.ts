@@ -1,5 +1,5 @@
 /**
- * Vault login (AppRole, Kubernetes; spec §7.1) and the background token renewal loop (§7.2).
+ * Vault login (AppRole, Kubernetes; docs/protocol.md#vault-login) and the background token renewal loop (docs/protocol.md#vault-token-renewal).
  */
 import { readFile } from 'node:fs/promises';
 import { sep } from 'node:path';
@@ -64,7 +64,7 @@ export type RenewalStep =
   | { readonly kind: 'renew'; readonly renewInMs: number; readonly switchDelayMs: number };
 
 /**
- * What the renewal loop does for a token with the given TTL (§7.2): nothing for TTL 0, an
+ * What the renewal loop does for a token with the given TTL (docs/protocol.md#vault-token-renewal): nothing for TTL 0, an
  * immediate re-login below `minTtlMs`, otherwise renew after 80 % of the TTL and switch to the
  * result after `min((TTL − renewIn) / 2, maxSwitchDelay)`.
  */
@@ -175,7 +175,7 @@ export interface TokenSourceOptions {
 }
 
 /**
- * Holds the current token and keeps it alive in the background (§7.2). `refresh(stale)` logs in
+ * Holds the current token and keeps it alive in the background (docs/protocol.md#vault-token-renewal). `refresh(stale)` logs in
  * again on demand (single flight), e.g. after Vault rejected a revoked token.
  */
 export class TokenSource {

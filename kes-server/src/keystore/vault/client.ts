@@ -1,5 +1,5 @@
 /**
- * Transport to Vault/OpenBao: one HTTP(S) request per call (no keep-alive, spec §7), a timeout
+ * Transport to Vault/OpenBao: one HTTP(S) request per call (no keep-alive, docs/protocol.md#vault-keystore), a timeout
  * per attempt, a capped and always consumed response body, `X-Vault-Token` and
  * `X-Vault-Namespace` headers, optional mTLS and CA from `tls`, and retries with backoff on
  * network errors and 5xx answers. Errors are KeyStoreErrors: `UNREACHABLE` when Vault could not

@@ -1,5 +1,5 @@
 /**
- * Vault health (spec §7.4): the status probe behind `KeyStore.status` and the background seal
+ * Vault health (docs/protocol.md#vault-health): the status probe behind `KeyStore.status` and the background seal
  * monitor that makes key operations fail fast while Vault is sealed.
  */
 import { KeyStoreError, isKeyStoreError } from '../errors.ts';
@@ -50,7 +50,7 @@ export async function readHealth(client: VaultClient, signal?: AbortSignal): Pro
   return { initialized: res.body.initialized === true, sealed: res.body.sealed === true };
 }
 
-/** The keystore status of §7.4: not initialised or sealed → UNREACHABLE; latency of the probe. */
+/** The keystore status of docs/protocol.md#vault-health: not initialised or sealed → UNREACHABLE; latency of the probe. */
 export async function probeStatus(client: VaultClient, clock: Clock = systemClock, signal?: AbortSignal): Promise<KeyStoreStatus> {
   const start = clock.now();
   const health = await readHealth(client, signal);

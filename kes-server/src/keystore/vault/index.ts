@@ -1,10 +1,10 @@
 /**
- * The Vault/OpenBao keystore (spec §7): `await VaultKeyStore.connect(options)`.
+ * The Vault/OpenBao keystore (docs/protocol.md#vault-keystore): `await VaultKeyStore.connect(options)`.
  *
- * - `store.ts`: key operations on K/V v1/v2 (§7.3), status, sealed fast-fail;
+ * - `store.ts`: key operations on K/V v1/v2 (docs/protocol.md#vault-layout), status, sealed fast-fail;
  * - `client.ts`: transport (timeouts, body caps, retries, TLS);
- * - `auth.ts`: AppRole/Kubernetes login (§7.1) and token renewal (§7.2);
- * - `health.ts`: health probe and seal monitor (§7.4); `transit.ts`: transit wrapping (§7.7).
+ * - `auth.ts`: AppRole/Kubernetes login (docs/protocol.md#vault-login) and token renewal (docs/protocol.md#vault-token-renewal);
+ * - `health.ts`: health probe and seal monitor (docs/protocol.md#vault-health); `transit.ts`: transit wrapping (docs/protocol.md#vault-transit).
  */
 export { VaultKeyStore, type VaultConnectOptions } from './store.ts';
 export type { VaultOptions } from './options.ts';

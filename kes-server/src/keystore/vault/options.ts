@@ -1,5 +1,5 @@
 /**
- * Validated options of `keystore.vault` (spec §5.9, §7), produced by config/ from the YAML and
+ * Validated options of `keystore.vault` (docs/protocol.md#config-keystore, #vault-keystore), produced by config/ from the YAML and
  * consumed by `VaultKeyStore.connect`. Defaults are already applied; paths are as written.
  */
 export interface VaultOptions {

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 
 /**
- * POSIX path join with cleaning, as the Vault keystore builds its locations (spec §7.3): empty
+ * POSIX path join with cleaning, as the Vault keystore builds its locations (docs/protocol.md#vault-layout): empty
  * parts vanish, duplicate slashes collapse, `.`/`..` are resolved. The result has no leading or
  * trailing slash, e.g. `joinPath('kv', 'data', '', 'k1')` is `kv/data/k1`.
  */

@@ -1,6 +1,6 @@
 /**
- * `VaultKeyStore`: KES keys in a Vault/OpenBao K/V engine (spec §7.3). A key `N` is a secret whose
- * data holds one field named `N` with the storage text (or its transit ciphertext, §7.7).
+ * `VaultKeyStore`: KES keys in a Vault/OpenBao K/V engine (docs/protocol.md#vault-layout). A key `N` is a secret whose
+ * data holds one field named `N` with the storage text (or its transit ciphertext, docs/protocol.md#vault-transit).
  */
 import { KeyStoreError, isKeyStoreError } from '../errors.ts';
 import type { KeyPage, KeyStore, KeyStoreStatus } from '../keystore.ts';
@@ -21,7 +21,7 @@ export interface VaultConnectOptions {
   readonly onError?: (err: Error) => void;
 }
 
-/** Response cap of list calls (spec §7.3). */
+/** Response cap of list calls (docs/protocol.md#vault-layout). */
 const maxListBody = 32 << 20;
 
 type Op = 'create' | 'read' | 'delete' | 'list';
@@ -126,7 +126,7 @@ export class VaultKeyStore implements KeyStore {
     return new Uint8Array(Buffer.from(text, 'utf8'));
   }
 
-  /** Deletes the key (v2: all versions and metadata). Deleting a missing key succeeds (§7.5). */
+  /** Deletes the key (v2: all versions and metadata). Deleting a missing key succeeds (docs/protocol.md#vault-errors). */
   async delete(name: string): Promise<void> {
     const location = this.#location(name, 'metadata');
     this.#guard('delete', location);

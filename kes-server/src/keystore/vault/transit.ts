@@ -1,5 +1,5 @@
 /**
- * Optional transit wrapping of stored values (spec §7.7): the K/V field then holds a
+ * Optional transit wrapping of stored values (docs/protocol.md#vault-transit): the K/V field then holds a
  * `vault:v1:…` ciphertext of the storage text instead of the storage text itself.
  */
 import { KeyStoreError } from '../errors.ts';

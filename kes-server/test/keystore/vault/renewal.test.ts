@@ -1,5 +1,5 @@
 /**
- * The token renewal loop (spec §7.2) on a recording clock: which requests it makes and how long
+ * The token renewal loop (docs/protocol.md#vault-token-renewal) on a recording clock: which requests it makes and how long
  * it sleeps in between. Vault is replaced by a scripted transport here; the real OpenBao runs in
  * test/vault/behaviour.test.ts.
  */
