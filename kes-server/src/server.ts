@@ -11,6 +11,7 @@ import { type PolicyDefinitions, PolicySet } from './auth/policy.ts';
 import type { KeyCache } from './cache/key-cache.ts';
 import { generateKeyVersion, systemRandom } from './crypto/key.ts';
 import { createDispatcher } from './http/dispatcher.ts';
+import { answerClientError } from './http/framing.ts';
 import { apiKeyIdentity, hasPeerCertificate } from './http/peer.ts';
 import type { HttpResponse } from './http/route.ts';
 import { anySkipAuth, type ApiOverride, applyApiOverrides, defaultRoutes } from './http/routes.ts';
@@ -144,6 +145,7 @@ export class KesServer {
     this.#server.on('secureConnection', (socket: TLSSocket) => {
       if (this.#checkClient(socket)) for (const listener of http) listener.call(this.#server, socket);
     });
+    this.#server.on('clientError', answerClientError);
     this.#server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: ${err.message}`);
     });

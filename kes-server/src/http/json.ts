@@ -39,7 +39,13 @@ export function encodeBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-/** Returns the end index (exclusive) of the JSON value starting at `start`. */
+/** Go's decoder refuses values nested deeper than this (arrays and objects together). */
+export const MaxNestingDepth = 10_000;
+
+/**
+ * Returns the end index (exclusive) of the JSON value starting at `start`.
+ * @throws BodyDecodeError when the value is unterminated or nested deeper than MaxNestingDepth
+ */
 function valueEnd(text: string, start: number): number {
   const first = text[start];
   if (first === '{' || first === '[') {
@@ -49,7 +55,7 @@ function valueEnd(text: string, start: number): number {
       if (c === '"') {
         i = stringEnd(text, i) - 1;
       } else if (c === '{' || c === '[') {
-        depth++;
+        if (++depth > MaxNestingDepth) throw new BodyDecodeError('exceeded max depth');
       } else if (c === '}' || c === ']') {
         depth--;
         if (depth === 0) return i + 1;
@@ -90,8 +96,9 @@ export type Decoded<S extends Record<string, FieldKind>> = { [P in keyof S]: Fie
 
 /**
  * Decodes a JSON object into the fields of `schema` like Go's `json.Unmarshal` into a struct:
- * keys match case-insensitively (a later duplicate wins), unknown keys are ignored, `null` or
- * absent yields the zero value, a wrong type is an error.
+ * keys match case-insensitively (a later duplicate wins), unknown keys are ignored whatever
+ * their value, `null` or absent yields the zero value, a wrong type is an error. A bytes field
+ * is base64 text or, as Go decodes into a `[]byte`, an array of integers 0..255.
  */
 export function decodeFields<S extends Record<string, FieldKind>>(value: unknown, schema: S): Decoded<S> {
   const out: Record<string, Uint8Array | string> = {};
@@ -103,10 +110,22 @@ export function decodeFields<S extends Record<string, FieldKind>>(value: unknown
     const field = lower.get(key.toLowerCase());
     if (field === undefined) continue;
     if (raw === null) continue;
-    if (typeof raw !== 'string') throw new BodyDecodeError(`field '${field}' has the wrong type`);
-    out[field] = schema[field] === 'bytes' ? decodeBase64(raw) : raw;
+    if (schema[field] === 'bytes' && Array.isArray(raw)) out[field] = byteArray(raw, field);
+    else if (typeof raw !== 'string') throw new BodyDecodeError(`field '${field}' has the wrong type`);
+    else out[field] = schema[field] === 'bytes' ? decodeBase64(raw) : raw;
   }
   return out as Decoded<S>;
+}
+
+/** A JSON array as Go decodes it into `[]byte`: each element an integer 0..255, `null` as 0. */
+function byteArray(values: readonly unknown[], field: string): Uint8Array {
+  const out = new Uint8Array(values.length);
+  values.forEach((v, i) => {
+    if (v === null) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) throw new BodyDecodeError(`field '${field}' has the wrong type`);
+    out[i] = v;
+  });
+  return out;
 }
 
 /** Go `time.Time` JSON: RFC 3339 with trailing zeros of the fraction trimmed. */

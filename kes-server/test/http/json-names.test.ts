@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorBody } from '../../src/http/errors.ts';
-import { decodeBase64, decodeFields, encodeJson, formatTime, parseFirstValue } from '../../src/http/json.ts';
+import { decodeBase64, decodeFields, encodeJson, formatTime, MaxNestingDepth, parseFirstValue } from '../../src/http/json.ts';
 import { isValidName, isValidPattern } from '../../src/http/names.ts';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -23,6 +23,20 @@ test('Go JSON decoding: case-insensitive keys, unknown ignored, first value only
   assert.throws(() => decodeFields([1], { a: 'bytes' }), /object/);
   assert.throws(() => decodeFields({ a: 1 }, { a: 'bytes' }), /wrong type/);
   assert.deepEqual(decodeFields(null, { a: 'string' }), { a: '' });
+});
+
+test('one body rule: unknown fields ignored whatever their type, bytes as Go reads []byte, nesting bounded', () => {
+  const unknown = decodeFields(parseFirstValue(bytes('{"version":1,"x":{"y":[true,null]},"context":"AAE="}')), { context: 'bytes' });
+  assert.deepEqual([...unknown.context], [0, 1]);
+  assert.deepEqual([...decodeFields({ plaintext: [104, 105, null] }, { plaintext: 'bytes' }).plaintext], [104, 105, 0]);
+  for (const bad of [[256], [-1], [1.5], ['a'], [[1]]]) assert.throws(() => decodeFields({ plaintext: bad }, { plaintext: 'bytes' }), /wrong type/, JSON.stringify(bad));
+  assert.throws(() => decodeFields({ cipher: [1] }, { cipher: 'string' }), /wrong type/);
+  const nested = (depth: number): Uint8Array => bytes(`{"x":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`);
+  assert.deepEqual(Object.keys(parseFirstValue(nested(MaxNestingDepth)) as object), ['x']);
+  assert.throws(() => parseFirstValue(nested(MaxNestingDepth + 1)), /max depth/);
+  assert.throws(() => parseFirstValue(nested(150_000)), /max depth/);
+  // Brackets inside strings do not count.
+  assert.deepEqual(parseFirstValue(bytes(`{"s":"${'['.repeat(MaxNestingDepth + 5)}"}`)), { s: '['.repeat(MaxNestingDepth + 5) });
 });
 
 test('Go JSON encoding and error body bytes', () => {

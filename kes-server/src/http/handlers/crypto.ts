@@ -31,7 +31,7 @@ function body<S extends Record<string, 'bytes' | 'string'>>(ctx: RequestContext,
 export async function generateKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const name = keyName(ctx);
   // The body is optional; it is only parsed when present (docs/protocol.md#key-routes, generate).
-  const req = ctx.body.length > 0 ? body(ctx, { context: 'bytes', version: 'string' }) : { context: new Uint8Array(0) };
+  const req = ctx.body.length > 0 ? body(ctx, { context: 'bytes' }) : { context: new Uint8Array(0) };
   const kv = await loadKey(state, name);
   let plaintext: Uint8Array;
   let ciphertext: Uint8Array;
@@ -46,7 +46,7 @@ export async function generateKey(ctx: RequestContext, state: ServerState): Prom
 
 export async function encryptKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const name = keyName(ctx);
-  const req = body(ctx, { plaintext: 'bytes', context: 'bytes', version: 'string' });
+  const req = body(ctx, { plaintext: 'bytes', context: 'bytes' });
   const kv = await loadKey(state, name);
   let ciphertext: Uint8Array;
   try {
@@ -68,14 +68,14 @@ function open(kv: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Uint
 
 export async function decryptKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const name = keyName(ctx);
-  const req = body(ctx, { ciphertext: 'bytes', context: 'bytes', version: 'string' });
+  const req = body(ctx, { ciphertext: 'bytes', context: 'bytes' });
   const kv = await loadKey(state, name);
   return json({ plaintext: encodeBase64(open(kv, req.ciphertext, req.context)) });
 }
 
 export async function hmacKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const name = keyName(ctx);
-  const req = body(ctx, { message: 'bytes', version: 'string' });
+  const req = body(ctx, { message: 'bytes' });
   const kv = await loadKey(state, name);
   try {
     return json({ hmac: encodeBase64(hmac(kv, req.message)) });
