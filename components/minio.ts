@@ -14,9 +14,9 @@ import { declareDockerMinio } from './targets/docker/minio.ts';
 import { declareStatefulSetMinio, declareTenantMinio } from './targets/kubernetes/minio.ts';
 import { declareLinuxInstall } from './targets/linux/install.ts';
 import type { LinuxHost } from './targets/linux/install.ts';
+import { DEFAULT_MINIO_IMAGE } from './peers.ts';
 
-/** The last official community image; still pullable from quay.io (docs/protocol.md#deploying-minio). */
-export const DEFAULT_MINIO_IMAGE = 'quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z';
+export { DEFAULT_MINIO_IMAGE };
 
 /** Arguments of `MinioCluster`. */
 export interface MinioClusterArgs {

