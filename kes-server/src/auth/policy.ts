@@ -3,6 +3,7 @@
  * assigned to exactly one policy, whose deny patterns win over its allow patterns.
  */
 import { ErrNotAllowed } from '../http/errors.ts';
+import { byteOrder } from '../keystore/keystore.ts';
 
 /**
  * Pattern matching of the newest server: an empty pattern never matches; a pattern ending in
@@ -93,8 +94,4 @@ export class PolicySet {
     const policy = this.#assigned.get(identity);
     if (policy === undefined || !policy.permits(path)) throw ErrNotAllowed;
   }
-}
-
-export function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

@@ -9,8 +9,7 @@ import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeyStoreError } from './errors.ts';
-import type { KeyPage, KeyStore, KeyStoreStatus } from './keystore.ts';
-import { listPage } from './mem.ts';
+import { listPage, type KeyPage, type KeyStore, type KeyStoreStatus } from './keystore.ts';
 
 /** Values larger than this are not read (a key's storage text is about 200 bytes). */
 export const MAX_VALUE_SIZE = 1 << 20;

@@ -4,13 +4,28 @@
  * single flight, metrics and offline handling are decorators around this interface.
  */
 
+/** Compares strings by their UTF-8 bytes, the order of every listing (docs/protocol.md#other-keystores). */
+export function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * The listing contract every keystore answers `list` with: the names starting with `prefix`,
+ * in byte order, at most `n` when `n > 0`; `continueAt` is the first name left out, or "".
+ */
+export function listPage(names: Iterable<string>, prefix: string, n: number): KeyPage {
+  const matching = [...names].filter((name) => name.startsWith(prefix)).sort(byteOrder);
+  if (n <= 0 || matching.length <= n) return { names: matching, continueAt: '' };
+  return { names: matching.slice(0, n), continueAt: matching[n] };
+}
+
 /** Result of a successful health probe. */
 export interface KeyStoreStatus {
   /** Duration of the probe in milliseconds. */
   readonly latencyMs: number;
 }
 
-/** One page of key names, sorted ascending. `continueAt` is "" when there is nothing more. */
+/** One page of key names, in byte order. `continueAt` is "" when there is nothing more. */
 export interface KeyPage {
   readonly names: string[];
   readonly continueAt: string;
@@ -31,8 +46,8 @@ export interface KeyStore {
   /** Removes `name`. Rejects with `KEY_NOT_FOUND` if absent (a backend may document otherwise). */
   delete(name: string): Promise<void>;
   /**
-   * Lists names starting with `prefix`, sorted ascending, at most `n` of them when `n > 0`
-   * (all when `n <= 0`). `continueAt` is the first name of the next page, or "".
+   * Lists names starting with `prefix`: the page `listPage` makes of the stored names (byte
+   * order, at most `n` when `n > 0`, all when `n <= 0`, `continueAt` the first name left out).
    */
   list(prefix: string, n: number): Promise<KeyPage>;
   /** Releases timers, connections and renewal loops. Idempotent. */

@@ -3,22 +3,7 @@
  * consistent snapshot without locking. Keys are lost when the process exits.
  */
 import { KeyStoreError } from './errors.ts';
-import type { KeyPage, KeyStore, KeyStoreStatus } from './keystore.ts';
-
-/** Compares strings by their UTF-8 bytes, the order key listings use (docs/protocol.md#key-routes). */
-export function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-/**
- * Selects the names starting with `prefix` from `names`, sorted in byte order, at most `n` when
- * `n > 0`; `continueAt` is the first name left out, or "".
- */
-export function listPage(names: Iterable<string>, prefix: string, n: number): KeyPage {
-  const matching = [...names].filter((name) => name.startsWith(prefix)).sort(byteOrder);
-  if (n <= 0 || matching.length <= n) return { names: matching, continueAt: '' };
-  return { names: matching.slice(0, n), continueAt: matching[n] };
-}
+import { listPage, type KeyPage, type KeyStore, type KeyStoreStatus } from './keystore.ts';
 
 /** A KeyStore held in process memory. Never fails except for exists / not-found. */
 export class MemKeyStore implements KeyStore {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemKeyStore, byteOrder, listPage } from '../../src/keystore/mem.ts';
+import { listPage, byteOrder } from '../../src/keystore/keystore.ts';
+import { MemKeyStore } from '../../src/keystore/mem.ts';
 import { keystoreSuite } from '../support/keystore-suite.ts';
 
 keystoreSuite('mem', async () => new MemKeyStore());

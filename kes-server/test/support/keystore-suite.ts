@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isKeyStoreError } from '../../src/keystore/errors.ts';
 import type { KeyStoreErrorCode } from '../../src/keystore/errors.ts';
-import type { KeyStore } from '../../src/keystore/keystore.ts';
+import { listPage, type KeyStore } from '../../src/keystore/keystore.ts';
 
 export interface KeystoreSuiteOptions {
   /** Deleting a missing key succeeds on this backend (Vault, docs/protocol.md#vault-errors) instead of KEY_NOT_FOUND. */
@@ -129,6 +129,18 @@ export function keystoreSuite(
     const everything = await store.list('', 0);
     for (const n of names) assert.ok(everything.names.includes(n), `list('') lacks ${n}`);
     assert.deepEqual(everything.names, [...everything.names].sort());
+  });
+
+  test(`${name}: list answers the page listPage makes: UTF-8 byte order, not UTF-16 order`, async (t) => {
+    const { store, prefix } = await fresh(t);
+    // UTF-16 code units put U+1F600 (0xD83D…) before U+FF21; UTF-8 bytes put it after (F0 > EF).
+    const names = ['\u{1F600}', '\u{FF21}', 'z', 'Z', '_'].map((n) => prefix + n);
+    for (const n of names) await store.create(n, text('v'));
+    const want = [prefix + 'Z', prefix + '_', prefix + 'z', prefix + '\u{FF21}', prefix + '\u{1F600}'];
+    assert.deepEqual(await store.list(prefix, 0), { names: want, continueAt: '' });
+    assert.deepEqual(await store.list(prefix, 0), listPage(names, prefix, 0));
+    assert.deepEqual(await store.list(prefix, 3), { names: want.slice(0, 3), continueAt: want[3] });
+    assert.deepEqual(await store.list(prefix, 3), listPage(names, prefix, 3));
   });
 
   test(`${name}: list pages with n and names the next entry in continueAt`, async (t) => {

@@ -1,6 +1,5 @@
 /** Key lifecycle handlers: create, import, describe, list, delete (docs/protocol.md#key-routes). */
 import { type Cipher, generateKeyVersion, type KeyVersion } from '../../crypto/key.ts';
-import { byteOrder } from '../../auth/policy.ts';
 import {
   ErrCreateKey,
   ErrCreateKeyInternal,
@@ -94,7 +93,7 @@ export async function listKeys(ctx: RequestContext, state: ServerState): Promise
   } catch (err) {
     throw storeFailure(err, ErrListKeys);
   }
-  return json({ names: [...names].sort(byteOrder) });
+  return json({ names });
 }
 
 export async function deleteKey(ctx: RequestContext, state: ServerState): Promise<Reply> {

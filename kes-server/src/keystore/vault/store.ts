@@ -3,7 +3,7 @@
  * data holds one field named `N` with the storage text (or its transit ciphertext, docs/protocol.md#vault-transit).
  */
 import { KeyStoreError, isKeyStoreError } from '../errors.ts';
-import type { KeyPage, KeyStore, KeyStoreStatus } from '../keystore.ts';
+import { listPage, type KeyPage, type KeyStore, type KeyStoreStatus } from '../keystore.ts';
 import { TokenSource, makeLogin, systemClock, type Clock, type RenewalTiming } from './auth.ts';
 import { VaultClient, type VaultClientOptions, type VaultRequest, type VaultResponse } from './client.ts';
 import { vaultErrorText } from './errors.ts';
@@ -136,7 +136,7 @@ export class VaultKeyStore implements KeyStore {
   }
 
   /**
-   * Lists key names starting with `prefix`, sorted. Vault's 404 for an empty folder is an empty
+   * Lists key names starting with `prefix` (`listPage`). Vault's 404 for an empty folder is an empty
    * list; sub-folder entries (ending in `/`) are not keys and are left out.
    */
   async list(prefix: string, n: number): Promise<KeyPage> {
@@ -160,11 +160,8 @@ export class VaultKeyStore implements KeyStore {
     } else if (res.status !== 404) {
       throw failure('list', location, res);
     }
-    const names = keys
-      .filter((k): k is string => typeof k === 'string' && !k.endsWith('/') && k.startsWith(prefix))
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    if (n > 0 && names.length > n) return { names: names.slice(0, n), continueAt: names[n] };
-    return { names, continueAt: '' };
+    const names = keys.filter((k): k is string => typeof k === 'string' && !k.endsWith('/'));
+    return listPage(names, prefix, n);
   }
 
   async close(): Promise<void> {
