@@ -27,8 +27,7 @@ import type { Env } from './yaml-node.ts';
 
 export { ConfigError, isConfigError } from './errors.ts';
 export { parseGoDuration } from './duration.ts';
-export { LEVEL_DEBUG, LEVEL_ERROR, LEVEL_INFO, LEVEL_OFF, LEVEL_WARN, parseLogLevel } from './log-level.ts';
-export { DEFAULT_ADDRESS, isValidName } from './server.ts';
+export { DEFAULT_ADDRESS } from './server.ts';
 export type { ApiRouteConfig, KeystoreConfig, PolicyConfig, ServerConfig, TlsConfig } from './types.ts';
 export type { Env } from './yaml-node.ts';
 

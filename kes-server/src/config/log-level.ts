@@ -1,13 +1,7 @@
-/** Log levels of the `log` section (docs/protocol.md#config-log), in slog numbering. */
+/** The `log` section's level syntax (docs/protocol.md#config-log); the levels are slog's (log/slog.ts). */
+import { LevelDebug, LevelError, LevelInfo, LevelOff, LevelWarn } from '../log/slog.ts';
 
-export const LEVEL_DEBUG = -4;
-export const LEVEL_INFO = 0;
-export const LEVEL_WARN = 4;
-export const LEVEL_ERROR = 8;
-/** `off`: one above ERROR, so nothing is printed. */
-export const LEVEL_OFF = LEVEL_ERROR + 1;
-
-const NAMES: Record<string, number> = { DEBUG: LEVEL_DEBUG, INFO: LEVEL_INFO, WARN: LEVEL_WARN, ERROR: LEVEL_ERROR };
+const NAMES: Record<string, number> = { DEBUG: LevelDebug, INFO: LevelInfo, WARN: LevelWarn, ERROR: LevelError };
 
 /**
  * Parses `""`/`on` (INFO), `off`, `DEBUG`/`INFO`/`WARN`/`ERROR` with an optional `+N`/`-N`
@@ -15,8 +9,8 @@ const NAMES: Record<string, number> = { DEBUG: LEVEL_DEBUG, INFO: LEVEL_INFO, WA
  */
 export function parseLogLevel(text: string): number {
   const s = text.trim().toUpperCase();
-  if (s === '' || s === 'ON') return LEVEL_INFO;
-  if (s === 'OFF') return LEVEL_OFF;
+  if (s === '' || s === 'ON') return LevelInfo;
+  if (s === 'OFF') return LevelOff;
   if (/^[+-]?\d+$/.test(s)) return Number(s);
   const m = /^(DEBUG|INFO|WARN|ERROR)(?:([+-]\d+))?$/.exec(s);
   if (!m) throw new SyntaxError(`invalid log level "${text}"`);

@@ -5,16 +5,12 @@
 import { isIP } from 'node:net';
 import type { ConfigNode } from './yaml-node.ts';
 import { ConfigError } from './errors.ts';
+import { isValidName } from '../http/names.ts';
 import { parseLogLevel } from './log-level.ts';
 import type { ApiRouteConfig, PolicyConfig, ServerConfig, TlsConfig } from './types.ts';
 
 export const DEFAULT_ADDRESS = '0.0.0.0:7373';
 const DEFAULT_PROXY_HEADER = 'X-Tls-Client-Cert';
-
-/** A valid key, policy or identity name (docs/protocol.md#names-and-patterns). */
-export function isValidName(name: string): boolean {
-  return Buffer.byteLength(name) <= 80 && name !== '_' && /^[0-9A-Za-z_](?:[0-9A-Za-z_-]*[0-9A-Za-z_])?$/.test(name);
-}
 
 /** `version`: absent or `v1`; never substituted (docs/protocol.md#config-top-level). */
 export function readVersion(root: ConfigNode): void {

@@ -3,12 +3,13 @@
  * `time=<RFC 3339 ms> level=<LEVEL> msg=<text> key=value ...`, one line per record.
  */
 
-/** slog levels: DEBUG -4, INFO 0, WARN 4, ERROR 8; 9 and above disables a stream. */
+/** The log levels, in slog's numbering (the config's `log` levels use the same scale). */
 export const LevelDebug = -4;
 export const LevelInfo = 0;
 export const LevelWarn = 4;
 export const LevelError = 8;
-export const LevelOff = 9;
+/** `off`: one above ERROR, so a stream at this level prints nothing. */
+export const LevelOff = LevelError + 1;
 
 export type Attr = readonly [key: string, value: string | number | boolean];
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGoDuration } from '../../src/config/duration.ts';
-import { LEVEL_OFF, parseLogLevel } from '../../src/config/log-level.ts';
+import { parseLogLevel } from '../../src/config/log-level.ts';
+import { LevelOff } from '../../src/log/slog.ts';
 
 test('parseGoDuration accepts Go duration syntax', () => {
   const cases: Array<[string, number]> = [
@@ -37,7 +38,7 @@ test('parseLogLevel: names with offsets, on/off, integers, case-insensitive', ()
     ['', 0],
     ['on', 0],
     ['ON', 0],
-    ['off', LEVEL_OFF],
+    ['off', LevelOff],
     ['Off', 9],
     ['debug', -4],
     ['INFO', 0],
