@@ -1,17 +1,12 @@
-/** Explicit providers handed to a component through `opts.providers`. */
+/** Explicit providers a component hands to the resources it declares itself. */
 import type * as pulumi from '@pulumi/pulumi';
 
 /**
- * The provider of class `kind` (e.g. `vault.Provider`) in `opts.providers`, given as a list or as a
- * map (the SDK matches map entries by the provider's package, not by the key, and so does this);
+ * The provider of package `pkg` (e.g. `vault`) that the SDK would give a child of `component`:
+ * from `opts.provider`, from `opts.providers` (list or map) or inherited from a parent; matched by
+ * package name, so a provider made with the consumer's own copy of the provider package counts too.
  * `undefined` when none was given.
  */
-export function explicitProvider<P extends pulumi.ProviderResource>(
-  opts: pulumi.ComponentResourceOptions | undefined,
-  kind: abstract new (...args: never[]) => P,
-): P | undefined {
-  const given = opts?.providers;
-  if (given === undefined) return undefined;
-  const list = Array.isArray(given) ? given : Object.values(given);
-  return list.find((p): p is P => p instanceof kind);
+export function providerFor(component: pulumi.Resource, pkg: string): pulumi.ProviderResource | undefined {
+  return component.getProvider(`${pkg}::Provider`);
 }

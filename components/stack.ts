@@ -18,14 +18,15 @@ import type { VaultKesBackendArgs } from './vault-backend.ts';
 import { kesServerSans } from './render/pki.ts';
 import { isKesName } from './render/validate.ts';
 import { rethrowAsResourceError } from './errors.ts';
-import { explicitProvider } from './providers.ts';
+import { providerFor } from './providers.ts';
 import { OPENBAO_IMAGE } from './peers.ts';
 
 export { OPENBAO_IMAGE };
 
 /**
- * Arguments of `MinioSseKes`. Explicit providers go in `opts.providers`: `docker` / `kubernetes`
- * reach every child; a `vault` provider replaces the one declared from `vault.address`/`token`
+ * Arguments of `MinioSseKes`. Explicit providers are found as the SDK finds them, by package: in
+ * `opts.provider`, `opts.providers` (list or map) or inherited from a parent. `docker` /
+ * `kubernetes` / `command` ones reach every child; a `vault` provider replaces the one declared from `vault.address`/`token`
  * (existing Vault only); a `minio` provider replaces the one declared from MinIO's endpoint (use it
  * when Pulumi cannot reach that endpoint directly, e.g. a cluster-internal Service).
  */
@@ -103,12 +104,12 @@ export class MinioSseKes extends pulumi.ComponentResource {
 
   constructor(name: string, args: MinioSseKesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('minio-sse-kes:index:MinioSseKes', name, args, opts);
-    const givenVault = explicitProvider(opts, vault.Provider);
-    const givenMinio = explicitProvider(opts, minio.Provider);
+    const givenVault = providerFor(this, 'vault');
+    const givenMinio = providerFor(this, 'minio');
     try {
       validateMinioSseKesArgs(args);
       if (args.vault.mode === 'existing' && args.vault.token === undefined && givenVault === undefined) {
-        throw new Error('invalid [vault.token]: required unless opts.providers has a vault provider');
+        throw new Error('invalid [vault.token]: required unless a vault provider is given (opts.provider, opts.providers or a parent)');
       }
     } catch (e) {
       rethrowAsResourceError('MinioSseKes', e, this);

@@ -210,7 +210,7 @@ test('kubernetes target with the MinIO Operator: a Tenant pointing at the KES se
 test('an explicit vault provider replaces the declared one; no token needed then', async () => {
   const vault = await import('@pulumi/vault');
   const given = new vault.Provider('ops-vault', { address: 'https://vault.example.net:8200' });
-  new C.MinioSseKes('ev', { target: 'docker', vault: { mode: 'existing', address: 'https://vault.example.net:8200' }, defaultKey: 'minio-default' }, { providers: [given] });
+  new C.MinioSseKes('ev', { target: 'docker', vault: { mode: 'existing', address: 'https://vault.example.net:8200' }, vaultLayout: { createMount: true }, defaultKey: 'minio-default' }, { providers: [given] });
   await settle();
   assert.equal(m.resources.some((r) => r.type === 'pulumi:providers:vault' && r.name === 'ev-vault'), false);
   for (const name of ['ev-vault-backend-policy', 'ev-vault-backend-kv']) {
@@ -263,4 +263,60 @@ test('a wrong configuration fails with a message naming the argument, before any
   assert.throws(() => new C.MinioSseKes('bad2', { ...base, defaultKey: 'bad.key' }), /invalid \[defaultKey\]/);
   assert.throws(() => new C.MinioSseKes('bad3', { ...base, buckets: [{ name: 'b1b', key: 'other' }] }), /invalid \[buckets\[0\]\.key\]/);
   assert.equal(m.resources.slice(before).filter((r) => r.custom !== false).length, 0);
+});
+
+/** `@pulumi/vault` loaded from a second directory, as a consumer's own copy would be: a different Provider class. */
+async function secondVaultCopy(): Promise<typeof import('@pulumi/vault')> {
+  const { cpSync, mkdirSync, rmSync } = await import('node:fs');
+  const { createRequire } = await import('node:module');
+  const dir = new URL(`../../.tmp/vault-copy-${process.pid}/node_modules/@pulumi/vault/`, import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  cpSync(new URL('../../node_modules/@pulumi/vault/', import.meta.url), dir, { recursive: true });
+  process.on('exit', () => rmSync(new URL('../../../', dir), { recursive: true, force: true }));
+  return createRequire(new URL('package.json', dir))('./index.js');
+}
+
+test('a vault provider is found in every documented way, also from a consumer\'s own copy of @pulumi/vault', async () => {
+  const own = await import('@pulumi/vault');
+  const copy = await secondVaultCopy();
+  const pulumi = await import('@pulumi/pulumi');
+  const base = { target: 'docker' as const, vault: { mode: 'existing' as const, address: 'https://vault.example.net:8200' }, defaultKey: 'minio-default' };
+  class Platform extends pulumi.ComponentResource {
+    constructor(name: string, opts: import('@pulumi/pulumi').ComponentResourceOptions) {
+      super('platform:index:Platform', name, {}, opts);
+    }
+  }
+  let platforms = 0;
+  const ways: Array<[string, (p: import('@pulumi/pulumi').ProviderResource) => import('@pulumi/pulumi').ComponentResourceOptions]> = [
+    ['provider', (p) => ({ provider: p })],
+    ['providers-list', (p) => ({ providers: [p] })],
+    ['providers-map', (p) => ({ providers: { vault: p } })],
+    ['parent', (p) => ({ parent: new Platform(`platform-${(platforms += 1)}`, { providers: [p] }) })],
+  ];
+  for (const [label, lib] of [['own', own], ['copy', copy]] as const) {
+    for (const [way, opts] of ways) {
+      const given = new lib.Provider(`pv-${label}-${way}`, { address: 'https://vault.example.net:8200' });
+      if (label === 'copy') assert.equal(given instanceof own.Provider, false, 'the copy is a different class');
+      new C.MinioSseKes(`pv-${label}-${way}`, base, opts(given));
+      await settle();
+      assert.equal(m.resources.some((r) => r.type === 'pulumi:providers:vault' && r.name === `pv-${label}-${way}-vault`), false, `${label} ${way}: no provider declared`);
+      const policy = m.find('vault:index/policy:Policy', `pv-${label}-${way}-vault-backend-policy`);
+      assert.match(policy.provider ?? '', new RegExp(`pulumi:providers:vault::pv-${label}-${way}::`), `${label} ${way}`);
+    }
+  }
+});
+
+test('a minio provider given by a parent replaces the declared one', async () => {
+  const minio = await import('@pulumi/minio');
+  const pulumi = await import('@pulumi/pulumi');
+  const given = new minio.Provider('ops-minio', { minioServer: 'minio.example.net:443', minioUser: 'u', minioPassword: 'p', minioSsl: true });
+  const parent = new (class extends pulumi.ComponentResource {
+    constructor() {
+      super('platform:index:Platform', 'mp-parent', {}, { providers: { minio: given } });
+    }
+  })();
+  new C.MinioSseKes('mp', { target: 'docker', vault: { mode: 'ephemeral' }, defaultKey: 'minio-default', buckets: [{ name: 'data', key: 'minio-default' }] }, { parent });
+  await settle();
+  assert.equal(m.resources.some((r) => r.type === 'pulumi:providers:minio' && r.name === 'mp-minio'), false);
+  assert.match(m.find('minio:index/s3Bucket:S3Bucket', 'mp-data-bucket').provider ?? '', /pulumi:providers:minio::ops-minio::/);
 });
