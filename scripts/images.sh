@@ -140,15 +140,10 @@ peer_image() {
   rm -rf "$ctx"
 }
 
-# The CA certificates of NODE_EXTRA_CA_CERTS that Node does not already trust (a TLS-inspecting
-# proxy's), for npm in the build stage.
+# The CA certificates npm needs in the build stage beyond Node's own (a TLS-inspecting proxy's), as
+# the stack's KES image build declares them.
 extra_ca() {
-  [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ] || return 0
-  node -e '
-    const tls = require("node:tls");
-    const known = new Set(tls.rootCertificates.map((c) => c.replace(/\s+/g, "")));
-    const pems = require("node:fs").readFileSync(process.argv[1], "utf8").match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
-    process.stdout.write(pems.filter((p) => !known.has(p.replace(/\s+/g, ""))).join("\n"));' "$NODE_EXTRA_CA_CERTS"
+  node --input-type=module -e "import { npmBuildCaCerts } from '$root/components/targets/docker/kes.ts'; process.stdout.write(npmBuildCaCerts());"
 }
 
 build_kes() {

@@ -12,6 +12,7 @@ import { parseConfig } from '../../kes-server/src/config/index.ts';
 import { tenantErrors, validateK8s } from '../render/k8s-schema.ts';
 import { containsSecret, installMocks, isSecretInput, plain, secret, settle, urnParts, value } from './mocks.ts';
 import type { Recorded } from './mocks.ts';
+import { npmBuildCaCerts } from '../../components/targets/docker/kes.ts';
 
 let m: Awaited<ReturnType<typeof installMocks>>;
 let C: typeof import('../../components/index.ts');
@@ -57,7 +58,10 @@ test('KesDeployment on Docker: image built from the repository root, one contain
   await settle();
   assert.deepEqual(kes.endpoints, ['https://kd-kes-0:7373', 'https://kd-kes-1:7373', 'https://kd-kes-2:7373']);
   const image = m.find('docker:index/image:Image', 'kd-image');
-  assert.deepEqual(image.inputs.build, { context: repoRoot, dockerfile: `${repoRoot}kes-server/Dockerfile` });
+  // The npm CA build argument appears only on a machine whose NODE_EXTRA_CA_CERTS adds CAs Node lacks.
+  const { args, ...build } = image.inputs.build;
+  assert.deepEqual(build, { context: repoRoot, dockerfile: `${repoRoot}kes-server/Dockerfile` });
+  assert.deepEqual(args, npmBuildCaCerts() ? { NPM_CA_CERTS: npmBuildCaCerts() } : undefined);
   assert.equal(image.inputs.skipPush, true);
   const dockerfile = readFileSync(`${repoRoot}kes-server/Dockerfile`, 'utf8');
   assert.match(dockerfile, /^COPY package\.json package-lock\.json \.\/$/m, 'the Dockerfile needs the root lockfile in its context');
@@ -297,4 +301,25 @@ test('BucketEncryption: bucket then SSE-KMS rule with the key, through the expli
   assert.throws(() => new C.BucketEncryption('bad1', { bucket: 'Bad_Bucket', keyId: 'k' }), /BucketEncryption: invalid \[bucket\]/);
   assert.throws(() => new C.BucketEncryption('bad2', { bucket: 'good-bucket', keyId: 'k/1' }), /BucketEncryption: invalid \[keyId\]/);
   assert.equal(noCustomSince(n), 0);
+});
+
+test('npmBuildCaCerts: the certificates of NODE_EXTRA_CA_CERTS that Node does not trust already, nothing without the file', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { rootCertificates } = await import('node:tls');
+  const { generateKeyPairSync, createPublicKey } = await import('node:crypto');
+  const { createCertificate } = await import('../../kes-server/src/tls/x509.ts');
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const own = createCertificate({ commonName: 'inspecting proxy', publicKey: createPublicKey(key), signingKey: key, notAfter: new Date(Date.now() + 3_600_000), isCA: true });
+  const dir = mkdtempSync(join(tmpdir(), 'npm-ca-'));
+  try {
+    const bundle = join(dir, 'bundle.pem');
+    writeFileSync(bundle, `${rootCertificates[0]}\n${own}${rootCertificates[1]}\n`);
+    assert.equal(npmBuildCaCerts({ NODE_EXTRA_CA_CERTS: bundle }).replace(/\s+/g, ''), own.replace(/\s+/g, ''));
+    assert.equal(npmBuildCaCerts({ NODE_EXTRA_CA_CERTS: join(dir, 'absent.pem') }), '');
+    assert.equal(npmBuildCaCerts({}), '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

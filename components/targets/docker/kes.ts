@@ -1,10 +1,31 @@
 /** KES replicas as Docker containers on one network, built from the repository's `kes-server/`. */
 import * as pulumi from '@pulumi/pulumi';
 import * as docker from '@pulumi/docker';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
 /** Build context of the KES image: the repository root (kes-server/Dockerfile needs the lockfile there). */
 export const kesServerContext = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * The CA certificates of the machine's `NODE_EXTRA_CA_CERTS` that Node does not already trust (a
+ * TLS-inspecting proxy's), for npm in the image's dependency stage (build argument `NPM_CA_CERTS`;
+ * the final image holds none of them). Empty on a machine without such a CA.
+ */
+export function npmBuildCaCerts(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const file = env.NODE_EXTRA_CA_CERTS;
+  if (!file) return '';
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const known = new Set(rootCertificates.map((c) => c.replace(/\s+/g, '')));
+  const pems = text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  return pems.filter((p) => !known.has(p.replace(/\s+/g, ''))).join('\n');
+}
 
 /** Container names of the replicas; also the certificate SANs. */
 export function kesContainerNames(name: string, replicas: number): string[] {
@@ -30,9 +51,14 @@ export function declareDockerKes(
   let image: pulumi.Output<string>;
   if (a.image !== undefined) image = pulumi.output(a.image);
   else {
+    const ca = npmBuildCaCerts();
     const built = new docker.Image(
       `${name}-image`,
-      { imageName: 'minio-sse-kes/kes-server:local', build: { context: kesServerContext, dockerfile: `${kesServerContext}kes-server/Dockerfile` }, skipPush: true },
+      {
+        imageName: 'minio-sse-kes/kes-server:local',
+        build: { context: kesServerContext, dockerfile: `${kesServerContext}kes-server/Dockerfile`, ...(ca ? { args: { NPM_CA_CERTS: ca } } : {}) },
+        skipPush: true,
+      },
       { parent },
     );
     image = built.imageName;
