@@ -1,6 +1,7 @@
 /**
  * KES API keys (docs/protocol.md#api-keys): `kes:v1:` + base64(0x00 ‖ 32-byte Ed25519 seed).
  */
+import { KesError } from '../errors.ts';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { identityOfPublicKey } from './identity.ts';
@@ -22,12 +23,11 @@ export interface ApiKey {
 }
 
 /** Thrown for text that is not an API key. The message never contains the input. */
-export class ApiKeyError extends Error {
+export class ApiKeyError extends KesError {
   readonly code = 'INVALID_API_KEY';
 
   constructor(message: string) {
     super(`api key: ${message}`);
-    this.name = 'ApiKeyError';
   }
 }
 

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { parse } from 'yaml';
+import { errorMessage } from '../errors.ts';
 
 const FALLBACK = '127.0.0.1:7373';
 
@@ -51,7 +52,7 @@ let addr: string;
 try {
   addr = listenAddress();
 } catch (e) {
-  fail(`cannot read the listen address: ${(e as Error).message}`);
+  fail(`cannot read the listen address: ${errorMessage(e)}`);
 }
 const sep = addr.lastIndexOf(':');
 let host = addr.slice(0, sep).replace(/^\[|\]$/g, '');

@@ -2,6 +2,7 @@
 /**
  * The `kes-server` command: `server --config FILE | --dev`, `identity of`, `--help`.
  */
+import { KesError, errorCode, errorMessage } from '../errors.ts';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADDRESS, loadConfig } from '../config/index.ts';
@@ -28,7 +29,7 @@ Options:
                   key stores; always 1 with the in-memory store).
 `;
 
-export class UsageError extends Error {}
+export class UsageError extends KesError {}
 
 async function server(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -101,9 +102,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw new UsageError(`unknown command '${argv.join(' ')}'`);
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`Error: ${msg}\n`);
-    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') process.stderr.write(`\n${USAGE}`);
+    process.stderr.write(`Error: ${errorMessage(err)}\n`);
+    if (err instanceof UsageError || errorCode(err) === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') process.stderr.write(`\n${USAGE}`);
     return err instanceof UsageError ? 2 : 1;
   }
 }

@@ -5,6 +5,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { sep } from 'node:path';
+import { errorCode } from '../errors.ts';
 import { FsKeyStore } from '../keystore/fs.ts';
 import type { KeyStore } from '../keystore/keystore.ts';
 import { MemKeyStore } from '../keystore/mem.ts';
@@ -60,7 +61,7 @@ export async function loadConfig(path: string, env: Env = process.env): Promise<
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const code = errorCode(err) ?? 'error';
     throw new ConfigError('config', `cannot read config file '${path}': ${code}`, undefined, { cause: err });
   }
   const config = parseConfig(text, env);

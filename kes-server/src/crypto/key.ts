@@ -2,6 +2,7 @@
  * Key versions and the operations a KES server performs with them (docs/protocol.md#stored-keys, #ciphertext).
  * Randomness is a parameter so that encryption is reproducible in tests.
  */
+import { KesError } from '../errors.ts';
 import { createHmac, randomBytes, randomFillSync } from 'node:crypto';
 import { IV_SIZE, NONCE_SIZE, open, seal, secretKeyOf } from './aead.ts';
 import { TRAILER_SIZE, joinRaw, normalizeCiphertext, splitRaw } from './ciphertext.ts';
@@ -55,22 +56,20 @@ export const systemRandom: RandomSource = (n) => {
  * A ciphertext could not be decrypted: malformed, too short, tampered with, wrong key or wrong
  * context. Deliberately carries no detail (the wire answer is one constant, docs/protocol.md#errors).
  */
-export class DecryptError extends Error {
+export class DecryptError extends KesError {
   readonly code = 'DECRYPT_FAILED';
 
-  constructor(options?: { cause?: unknown }) {
+  constructor(options?: ErrorOptions) {
     super('decryption failed: ciphertext is not authentic', options);
-    this.name = 'DecryptError';
   }
 }
 
 /** HMAC was requested from a legacy key that has no HMAC key (→ 409, docs/protocol.md#errors). */
-export class NoHmacKeyError extends Error {
+export class NoHmacKeyError extends KesError {
   readonly code = 'NO_HMAC_KEY';
 
   constructor() {
     super('key does not support HMAC');
-    this.name = 'NoHmacKeyError';
   }
 }
 

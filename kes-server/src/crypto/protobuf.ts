@@ -2,6 +2,7 @@
  * The few protobuf wire-format primitives the stored key format needs (docs/protocol.md#stored-keys): varints,
  * length-delimited fields and skipping of unknown fields. Not a general protobuf library.
  */
+import { KesError } from '../errors.ts';
 
 /** Wire types used here. */
 export const VARINT = 0;
@@ -65,10 +66,9 @@ export type ProtoField =
   | { readonly field: number; readonly wireType: typeof LEN; readonly value: Uint8Array };
 
 /** Thrown for input that is not a well-formed protobuf message. */
-export class ProtoError extends Error {
+export class ProtoError extends KesError {
   constructor(message: string) {
     super(`protobuf: ${message}`);
-    this.name = 'ProtoError';
   }
 }
 

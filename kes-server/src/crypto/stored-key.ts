@@ -2,6 +2,7 @@
  * The storage encoding of a key version (docs/protocol.md#stored-keys). Written: base64 of a protobuf
  * `KeyVersion`. Read: that, or the legacy JSON object of older servers (never written).
  */
+import { KesError } from '../errors.ts';
 import { decodeBase64, encodeBase64 } from './base64.ts';
 import type { Cipher, KeyVersion } from './key.ts';
 import { KEY_SIZE } from './key.ts';
@@ -14,12 +15,11 @@ const TYPE_IDS: Record<Cipher, number> = { AES256: 1, ChaCha20: 2 };
 const SHA256_ID = 1;
 
 /** The stored value is not a key version this server can read. Never includes key bytes. */
-export class InvalidKeyError extends Error {
+export class InvalidKeyError extends KesError {
   readonly code = 'INVALID_STORED_KEY';
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ErrorOptions) {
     super(`crypto: invalid stored key: ${message}`, options);
-    this.name = 'InvalidKeyError';
   }
 }
 

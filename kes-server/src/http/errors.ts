@@ -2,14 +2,14 @@
  * Every error the API puts on the wire (docs/protocol.md#errors). Clients match errors by the pair
  * (status, message), so these texts are protocol constants and must never change.
  */
+import { KesError } from '../errors.ts';
 
 /** An error that knows its HTTP status and exact wire message. */
-export class ApiError extends Error {
+export class ApiError extends KesError {
   readonly status: number;
 
-  constructor(status: number, message: string, options?: { cause?: unknown }) {
+  constructor(status: number, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'ApiError';
     this.status = status;
   }
 }
@@ -83,12 +83,11 @@ export function errorBody(message: string): Buffer {
  * An unexpected failure: the dispatcher logs `cause` (with the request id) and answers with the
  * fixed `answer`, so no internal detail ever reaches the client.
  */
-export class InternalFailure extends Error {
+export class InternalFailure extends KesError {
   readonly answer: ApiError;
 
   constructor(answer: ApiError, cause: unknown) {
     super(`${answer.message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'InternalFailure';
     this.answer = answer;
   }
 }

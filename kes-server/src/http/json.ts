@@ -3,6 +3,7 @@
  * as Go does; request decoding with case-insensitive field names, unknown fields ignored, only the
  * first JSON value read, and byte fields as padded standard base64.
  */
+import { KesError } from '../errors.ts';
 
 const GO_ESCAPES: Record<string, string> = {
   '<': '\\u003c',
@@ -19,10 +20,9 @@ export function encodeJson(value: unknown): Buffer {
 }
 
 /** Thrown for any body that Go's decoder would reject; handlers map it to their wire error. */
-export class BodyDecodeError extends Error {
+export class BodyDecodeError extends KesError {
   constructor(message: string) {
     super(message);
-    this.name = 'BodyDecodeError';
   }
 }
 

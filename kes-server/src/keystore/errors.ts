@@ -1,3 +1,5 @@
+import { KesError } from '../errors.ts';
+
 /** Stable codes callers branch on; never branch on message text. */
 export type KeyStoreErrorCode =
   | 'KEY_EXISTS'
@@ -11,12 +13,11 @@ export type KeyStoreErrorCode =
  * The one error type keystores throw. Messages start with the backend (`fs:`, `vault:`) and
  * say what was attempted on what; they never contain key material, tokens or secret ids.
  */
-export class KeyStoreError extends Error {
+export class KeyStoreError extends KesError {
   readonly code: KeyStoreErrorCode;
 
-  constructor(code: KeyStoreErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: KeyStoreErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'KeyStoreError';
     this.code = code;
   }
 }

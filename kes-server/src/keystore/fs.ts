@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorCode } from '../errors.ts';
 import { KeyStoreError } from './errors.ts';
 import { listPage, type KeyPage, type KeyStore, type KeyStoreStatus } from './keystore.ts';
 
@@ -17,12 +18,8 @@ export const MAX_VALUE_SIZE = 1 << 20;
 // Temporary files start with a dot, which no valid key name contains, so listings skip them.
 const TEMP_PREFIX = '.kes-tmp-';
 
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
 function failed(what: string, err: unknown): KeyStoreError {
-  return new KeyStoreError('FAILED', `fs: failed to ${what}: ${errno(err) ?? 'error'}`, { cause: err });
+  return new KeyStoreError('FAILED', `fs: failed to ${what}: ${errorCode(err) ?? 'error'}`, { cause: err });
 }
 
 /** A KeyStore in one local directory. */
@@ -85,7 +82,7 @@ export class FsKeyStore implements KeyStore {
       const s = await stat(this.#dir);
       if (!s.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     } catch (err) {
-      throw new KeyStoreError('UNAVAILABLE', `fs: failed to stat '${this.#dir}': ${errno(err) ?? 'error'}`, { cause: err });
+      throw new KeyStoreError('UNAVAILABLE', `fs: failed to stat '${this.#dir}': ${errorCode(err) ?? 'error'}`, { cause: err });
     }
     return { latencyMs: performance.now() - start };
   }
@@ -111,7 +108,7 @@ export class FsKeyStore implements KeyStore {
       linking = true;
       await link(temp, path);
     } catch (err) {
-      if (linking && errno(err) === 'EEXIST') throw new KeyStoreError('KEY_EXISTS', `fs: key '${name}' already exists`);
+      if (linking && errorCode(err) === 'EEXIST') throw new KeyStoreError('KEY_EXISTS', `fs: key '${name}' already exists`);
       throw failed(`create key '${name}'`, err);
     } finally {
       await unlink(temp).catch(() => {});
@@ -129,7 +126,7 @@ export class FsKeyStore implements KeyStore {
     try {
       handle = await open(path, constants.O_RDONLY);
     } catch (err) {
-      if (errno(err) === 'ENOENT') throw new KeyStoreError('KEY_NOT_FOUND', `fs: key '${name}' does not exist`);
+      if (errorCode(err) === 'ENOENT') throw new KeyStoreError('KEY_NOT_FOUND', `fs: key '${name}' does not exist`);
       throw failed(`read key '${name}'`, err);
     }
     try {
@@ -156,7 +153,7 @@ export class FsKeyStore implements KeyStore {
     try {
       await unlink(path);
     } catch (err) {
-      if (errno(err) === 'ENOENT') throw new KeyStoreError('KEY_NOT_FOUND', `fs: key '${name}' does not exist`);
+      if (errorCode(err) === 'ENOENT') throw new KeyStoreError('KEY_NOT_FOUND', `fs: key '${name}' does not exist`);
       throw failed(`delete key '${name}'`, err);
     }
     await this.#syncDir();
@@ -171,7 +168,7 @@ export class FsKeyStore implements KeyStore {
     try {
       entries = await readdir(this.#dir, { withFileTypes: true });
     } catch (err) {
-      if (errno(err) === 'ENOENT') return { names: [], continueAt: '' };
+      if (errorCode(err) === 'ENOENT') return { names: [], continueAt: '' };
       throw failed(`list '${this.#dir}'`, err);
     }
     const names = entries.filter((e) => e.isFile() && !/[.\\]/.test(e.name)).map((e) => e.name);

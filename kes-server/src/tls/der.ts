@@ -2,14 +2,14 @@
  * A minimal DER (X.690 distinguished encoding rules) reader and writer: just enough to slice
  * elements out of X.509 certificates and to build certificates in `x509.ts`.
  */
+import { KesError } from '../errors.ts';
 
 /** Thrown for truncated or malformed DER input. */
-export class DerError extends Error {
+export class DerError extends KesError {
   readonly code = 'MALFORMED_DER';
 
   constructor(message: string) {
     super(`der: ${message}`);
-    this.name = 'DerError';
   }
 }
 

@@ -1,18 +1,18 @@
 /**
  * Loading the server's TLS credentials and CA certificates from PEM files (docs/protocol.md#config-tls).
  */
+import { KesError, errorCode } from '../errors.ts';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Thrown for unusable TLS files. Messages name the file, never key material or passwords. */
-export class TlsConfigError extends Error {
+export class TlsConfigError extends KesError {
   readonly code = 'INVALID_TLS_CONFIG';
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ErrorOptions) {
     super(`kesconf: invalid tls config: ${message}`, options);
-    this.name = 'TlsConfigError';
   }
 }
 
@@ -54,7 +54,7 @@ function readCapped(path: string, what: string): string {
     return readFileSync(path, 'utf8');
   } catch (err) {
     if (err instanceof TlsConfigError) throw err;
-    throw new TlsConfigError(`failed to read ${what} '${path}': ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+    throw new TlsConfigError(`failed to read ${what} '${path}': ${errorCode(err) ?? 'error'}`, { cause: err });
   }
 }
 
@@ -140,7 +140,7 @@ export function loadCertPool(path: string): string[] {
   try {
     isDir = statSync(path).isDirectory();
   } catch (err) {
-    throw new TlsConfigError(`failed to read CA certificates '${path}': ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+    throw new TlsConfigError(`failed to read CA certificates '${path}': ${errorCode(err) ?? 'error'}`, { cause: err });
   }
   const certs: string[] = [];
   if (isDir) {

@@ -3,6 +3,7 @@
  * signing. Names carry a common name only. Used for dev mode, API-key client certificates
  * and test PKIs.
  */
+import { KesError } from '../errors.ts';
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -13,12 +14,11 @@ import {
 } from './der.ts';
 
 /** Thrown for options that cannot produce a valid certificate. */
-export class CertificateError extends Error {
+export class CertificateError extends KesError {
   readonly code = 'INVALID_CERTIFICATE';
 
   constructor(message: string) {
     super(`x509: ${message}`);
-    this.name = 'CertificateError';
   }
 }
 
