@@ -3,6 +3,7 @@
  * a copy-on-write map; a miss fetches the key once per name however many requests wait for it.
  * Four interval timers expire entries and track whether the store is reachable ("offline").
  */
+import { systemClock, type Clock, type Repeat } from '../clock.ts';
 import { encodeKeyVersion, parseKeyVersion } from '../crypto/stored-key.ts';
 import type { KeyVersion } from '../crypto/key.ts';
 import { KeyStoreError } from '../keystore/errors.ts';
@@ -15,20 +16,8 @@ export interface CacheExpiry {
   readonly offlineMs: number;
 }
 
-/** The interval-timer functions the cache uses; injectable so tests control time. */
-export interface CacheClock {
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
 /** Interval of the background key-store probe that decides online/offline (docs/protocol.md#key-cache). */
 export const STATUS_PROBE_MS = 10_000;
-
-const systemClock: CacheClock = {
-  // Cache timers must never keep the process alive.
-  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
-};
 
 interface Entry {
   readonly kv: KeyVersion;
@@ -39,8 +28,8 @@ interface Entry {
 export class KeyCache {
   readonly #store: KeyStore;
   readonly #expiry: CacheExpiry;
-  readonly #clock: CacheClock;
-  readonly #timers: unknown[] = [];
+  readonly #clock: Clock;
+  readonly #timers: Repeat[] = [];
   readonly #inflight = new Map<string, Promise<KeyVersion>>();
   readonly #closing = new AbortController();
   #entries: ReadonlyMap<string, Entry> = new Map();
@@ -51,7 +40,7 @@ export class KeyCache {
   #closed = false;
 
   /** Starts the expiry and probe timers; `close()` stops them. */
-  constructor(store: KeyStore, expiry: CacheExpiry, clock: CacheClock = systemClock) {
+  constructor(store: KeyStore, expiry: CacheExpiry, clock: Clock = systemClock) {
     this.#store = store;
     this.#expiry = expiry;
     this.#clock = clock;
@@ -156,14 +145,14 @@ export class KeyCache {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const t of this.#timers) this.#clock.clearInterval(t);
+    for (const t of this.#timers) t.stop();
     this.#closing.abort();
     this.#evict(() => true);
     await this.#store.close();
   }
 
   #every(ms: number, fn: () => void): void {
-    if (ms > 0) this.#timers.push(this.#clock.setInterval(fn, ms));
+    if (ms > 0) this.#timers.push(this.#clock.every(ms, fn));
   }
 
   #evict(drop: (name: string, entry: Entry) => boolean): void {

@@ -3,6 +3,7 @@
  * (stderr) and, as `{"message":"<slog text line>"}` lines, to `/v1/log/error` subscribers.
  * Callers must never pass key material, plaintexts, tokens or API keys as message or attribute.
  */
+import { systemClock, type Clock } from '../clock.ts';
 import { LogHub } from './hub.ts';
 import { type Attr, formatRecord, LevelDebug, LevelError, LevelInfo, LevelWarn } from './slog.ts';
 
@@ -13,20 +14,20 @@ export interface ErrorLogOptions {
   readonly console?: (line: string) => void;
   /** Called once per line written to a subscriber (metrics). */
   readonly onEvent?: (n: number) => void;
-  readonly clock?: () => Date;
+  readonly clock?: Clock;
 }
 
 export class ErrorLog {
   readonly hub = new LogHub();
   #level: number;
   readonly #console: (line: string) => void;
-  readonly #clock: () => Date;
+  readonly #clock: Clock;
 
   constructor(opts: ErrorLogOptions) {
     this.#level = opts.level;
     this.#console = opts.console ?? ((line) => process.stderr.write(line + '\n'));
     if (opts.onEvent) this.hub.setOnWritten(opts.onEvent);
-    this.#clock = opts.clock ?? (() => new Date());
+    this.#clock = opts.clock ?? systemClock;
   }
 
   get level(): number {
@@ -45,7 +46,7 @@ export class ErrorLog {
 
   log(level: number, msg: string, attrs: readonly Attr[] = []): void {
     if (level < this.#level) return;
-    const line = formatRecord(this.#clock(), level, msg, attrs);
+    const line = formatRecord(new Date(this.#clock.now()), level, msg, attrs);
     this.#console(line);
     if (this.hub.wanted) this.hub.emit(JSON.stringify({ message: line }));
   }

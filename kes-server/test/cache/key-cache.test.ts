@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { KeyCache, STATUS_PROBE_MS } from '../../src/cache/key-cache.ts';
-import type { CacheClock, CacheExpiry } from '../../src/cache/key-cache.ts';
+import type { CacheExpiry } from '../../src/cache/key-cache.ts';
+import type { Clock, Repeat } from '../../src/clock.ts';
 import { generateKeyVersion } from '../../src/crypto/key.ts';
 import { InvalidKeyError, encodeKeyVersion, parseKeyVersion } from '../../src/crypto/stored-key.ts';
 import { KeyStoreError, isKeyStoreError } from '../../src/keystore/errors.ts';
@@ -10,32 +11,37 @@ import type { KeyStoreStatus } from '../../src/keystore/keystore.ts';
 import { MemKeyStore } from '../../src/keystore/mem.ts';
 
 /** Interval timers driven by `tick`, firing due callbacks in time order. */
-class FakeClock implements CacheClock {
-  now = 0;
+class FakeClock implements Clock {
+  time = 0;
   readonly timers = new Map<number, { fn: () => void; ms: number; due: number }>();
   #id = 0;
 
-  setInterval(fn: () => void, ms: number): unknown {
-    this.timers.set(++this.#id, { fn, ms, due: this.now + ms });
-    return this.#id;
+  now(): number {
+    return this.time;
   }
 
-  clearInterval(handle: unknown): void {
-    this.timers.delete(handle as number);
+  sleep(): Promise<void> {
+    throw new Error('the key cache does not sleep');
+  }
+
+  every(ms: number, fn: () => void): Repeat {
+    const id = ++this.#id;
+    this.timers.set(id, { fn, ms, due: this.time + ms });
+    return { stop: () => void this.timers.delete(id) };
   }
 
   /** Advances time by `ms`, running every timer that falls due, then lets promises settle. */
   async tick(ms: number): Promise<void> {
-    const end = this.now + ms;
+    const end = this.time + ms;
     for (let guard = 0; guard < 100_000; guard++) {
       const next = [...this.timers.values()].filter((t) => t.due <= end).sort((a, b) => a.due - b.due)[0];
       if (!next) break;
-      this.now = next.due;
+      this.time = next.due;
       next.due += next.ms;
       next.fn();
       await flush();
     }
-    this.now = end;
+    this.time = end;
     await flush();
   }
 }

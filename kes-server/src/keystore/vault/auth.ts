@@ -3,10 +3,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { sep } from 'node:path';
-import { KeyStoreError, isKeyStoreError } from '../errors.ts';
+import { systemClock, type Clock } from '../../clock.ts';
+import { errorMessage } from '../../errors.ts';
+import type { AuthAnswer } from './answers.ts';
 import type { VaultClient } from './client.ts';
 import type { VaultOptions } from './options.ts';
-import { vaultErrorText } from './errors.ts';
+import { VaultError, rewrap, vaultErrorText } from './errors.ts';
 
 /** A Vault token and its lease as returned by login or renew-self. */
 export interface VaultToken {
@@ -15,29 +17,6 @@ export interface VaultToken {
   readonly ttlSeconds: number;
   readonly renewable: boolean;
 }
-
-/** Time source and sleeper of the renewal loop and seal monitor (injectable for tests). */
-export interface Clock {
-  now(): number;
-  /** Resolves after `ms` or as soon as `signal` aborts. Must not keep the process alive. */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, ms));
-      timer.unref();
-      signal.addEventListener('abort', done, { once: true });
-    }),
-};
 
 /** Tunables of the renewal loop; upstream values by default. */
 export interface RenewalTiming {
@@ -98,7 +77,7 @@ export interface Login {
   login(): Promise<VaultToken>;
 }
 
-/** Builds the login of the configured auth method. Throws KeyStoreError(FAILED) if none. */
+/** Builds the login of the configured auth method. Throws VaultError(FAILED) if none. */
 export function makeLogin(client: VaultClient, options: VaultOptions): Login {
   if (options.approle) {
     const a = options.approle;
@@ -126,14 +105,14 @@ export function makeLogin(client: VaultClient, options: VaultOptions): Login {
           try {
             jwt = (await readFile(k.jwt, 'utf8')).trim();
           } catch (err) {
-            throw new KeyStoreError('FAILED', `vault: failed to read the Kubernetes JWT file '${k.jwt}': ${(err as Error).message}`);
+            throw new VaultError('FAILED', `failed to read the Kubernetes JWT file '${k.jwt}': ${errorMessage(err)}`);
           }
         }
         return { role: k.role, jwt };
       }),
     };
   }
-  throw new KeyStoreError('FAILED', 'vault: no authentication method configured (approle or kubernetes)');
+  throw new VaultError('FAILED', 'no authentication method configured (approle or kubernetes)');
 }
 
 async function loginAt(
@@ -143,20 +122,19 @@ async function loginAt(
   namespace: string,
   body: () => Promise<Record<string, string>>,
 ): Promise<VaultToken> {
-  const prefix = `vault: failed to log in with ${what} at '${path}'${namespace ? ` in namespace '${namespace}'` : ''}`;
+  const context = `failed to log in with ${what} at '${path}'${namespace ? ` in namespace '${namespace}'` : ''}`;
   let res;
   try {
-    res = await client.send({ method: 'PUT', path, namespace, body: await body(), idempotent: false });
+    res = await client.send<AuthAnswer>({ method: 'PUT', path, namespace, body: await body(), idempotent: false });
   } catch (err) {
-    const code = isKeyStoreError(err) ? err.code : 'FAILED';
-    throw new KeyStoreError(code, `${prefix}: ${(err as Error).message.replace(/^vault: /, '')}`, { cause: err });
+    throw rewrap(context, err);
   }
   if (res.status !== 200) {
-    throw new KeyStoreError(res.status === 503 ? 'UNREACHABLE' : 'FAILED', `${prefix}: ${vaultErrorText(res)}`);
+    throw new VaultError(res.status === 503 ? 'UNREACHABLE' : 'FAILED', `${context}: ${vaultErrorText(res)}`);
   }
   const auth = res.body?.auth;
   if (!auth || typeof auth.client_token !== 'string' || auth.client_token === '') {
-    throw new KeyStoreError('FAILED', `${prefix}: the response holds no token`);
+    throw new VaultError('FAILED', `${context}: the response holds no token`);
   }
   return {
     token: auth.client_token,
@@ -206,7 +184,7 @@ export class TokenSource {
 
   /** Starts the renewal loop (once). */
   start(): void {
-    this.#loop ??= this.#run().catch((err) => this.#onError(err as Error));
+    this.#loop ??= this.#run().catch((err) => this.#fail(err));
   }
 
   /** Logs in again unless the token already changed since `stale` was read. */
@@ -243,7 +221,7 @@ export class TokenSource {
           this.#current = await this.#login.login();
           ttlMs = this.#current.ttlSeconds * 1000;
         } catch (err) {
-          this.#onError(err as Error);
+          this.#fail(err);
         }
         await this.#clock.sleep(this.#timing.reloginWaitMs, signal);
         continue;
@@ -256,7 +234,7 @@ export class TokenSource {
         try {
           next = await this.#login.login();
         } catch (err) {
-          this.#onError(err as Error);
+          this.#fail(err);
           ttlMs = 1; // below minTtl: retry by re-login after the wait
           continue;
         }
@@ -271,7 +249,7 @@ export class TokenSource {
   async #renew(token: string): Promise<VaultToken | undefined> {
     for (let i = 0; i < 3 && !this.#stop.signal.aborted; i++) {
       try {
-        const res = await this.#client.send({
+        const res = await this.#client.send<AuthAnswer>({
           method: 'PUT',
           path: 'auth/token/renew-self',
           token,
@@ -283,12 +261,17 @@ export class TokenSource {
         if (res.status === 200 && auth && typeof auth.client_token === 'string') {
           return { token: auth.client_token || token, ttlSeconds: Number(auth.lease_duration) || 0, renewable: auth.renewable === true };
         }
-        this.#onError(new KeyStoreError('FAILED', `vault: failed to renew token: ${vaultErrorText(res)}`));
+        this.#onError(new VaultError('FAILED', `failed to renew token: ${vaultErrorText(res)}`));
         if (res.status >= 400 && res.status < 500) return undefined;
       } catch (err) {
-        this.#onError(err as Error);
+        this.#fail(err);
       }
     }
     return undefined;
+  }
+
+  /** Reports a background failure; what is thrown here is always an Error, but may come from outside. */
+  #fail(err: unknown): void {
+    this.#onError(err instanceof Error ? err : new VaultError('FAILED', errorMessage(err)));
   }
 }

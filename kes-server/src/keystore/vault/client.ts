@@ -10,8 +10,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
+import { errorCode, errorMessage } from '../../errors.ts';
 import { KeyStoreError } from '../errors.ts';
+import { VaultError } from './errors.ts';
 import { encodePath } from './path.ts';
+import type { ErrorAnswer } from './answers.ts';
 import type { VaultOptions } from './options.ts';
 
 export interface VaultRequest {
@@ -35,10 +38,14 @@ export interface VaultRequest {
   readonly signal?: AbortSignal;
 }
 
-export interface VaultResponse {
+/**
+ * An answer of Vault. `T` is the shape of the JSON the caller reads (see answers.ts); nothing
+ * checks it, so every leaf in those shapes is `unknown` and is checked where it is used.
+ */
+export interface VaultResponse<T extends object = object> {
   readonly status: number;
   /** Parsed JSON body, or `undefined` when the body is empty. */
-  readonly body: any;
+  readonly body: (T & ErrorAnswer) | undefined;
 }
 
 export interface VaultClientOptions {
@@ -87,25 +94,25 @@ export class VaultClient {
     try {
       url = new URL(endpoint);
     } catch {
-      throw new KeyStoreError('FAILED', `vault: invalid endpoint '${endpoint}'`);
+      throw new VaultError('FAILED', `invalid endpoint '${endpoint}'`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new KeyStoreError('FAILED', `vault: invalid endpoint '${endpoint}': scheme must be http or https`);
+      throw new VaultError('FAILED', `invalid endpoint '${endpoint}': scheme must be http or https`);
     }
     return new VaultClient(url, await loadTls(tls), opts);
   }
 
   /** Sends one request (with retries) and resolves with any HTTP status. */
-  async send(req: VaultRequest): Promise<VaultResponse> {
+  async send<T extends object = object>(req: VaultRequest): Promise<VaultResponse<T>> {
     const retries = req.retries ?? this.#retries;
     for (let attempt = 0; ; attempt++) {
       let retryable = false;
       try {
-        const res = await this.#once(req);
+        const res = await this.#once<T>(req);
         if (res.status < 500 || !req.idempotent || attempt >= retries) return res;
         retryable = true;
       } catch (err) {
-        const code = (err as { cause?: { code?: string } }).cause?.code;
+        const code = err instanceof KeyStoreError ? errorCode(err.cause) : undefined;
         retryable =
           attempt < retries &&
           !req.signal?.aborted &&
@@ -118,7 +125,7 @@ export class VaultClient {
     }
   }
 
-  #once(req: VaultRequest): Promise<VaultResponse> {
+  #once<T extends object>(req: VaultRequest): Promise<VaultResponse<T>> {
     const url = new URL(`/v1/${encodePath(req.path.replace(/^\/+/, ''))}`, this.endpoint);
     for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
     const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
@@ -132,7 +139,7 @@ export class VaultClient {
     const what = `${req.method} ${req.path}`;
     const maxBody = req.maxBodyBytes ?? defaultMaxBody;
     const isHttps = url.protocol === 'https:';
-    return new Promise<VaultResponse>((resolve, reject) => {
+    return new Promise<VaultResponse<T>>((resolve, reject) => {
       let settled = false;
       const fail = (err: KeyStoreError) => {
         if (settled) return;
@@ -154,7 +161,7 @@ export class VaultClient {
           size += chunk.length;
           if (size > maxBody) {
             res.destroy();
-            fail(new KeyStoreError('FAILED', `vault: ${what}: response body exceeds ${maxBody} bytes`));
+            fail(new VaultError('FAILED', `${what}: response body exceeds ${maxBody} bytes`));
             return;
           }
           chunks.push(chunk);
@@ -163,12 +170,12 @@ export class VaultClient {
         res.on('end', () => {
           if (settled) return;
           const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown;
+          let body: (T & ErrorAnswer) | undefined;
           if (text.trim() !== '') {
             try {
               body = JSON.parse(text);
             } catch {
-              fail(new KeyStoreError('FAILED', `vault: ${what}: response (HTTP ${res.statusCode}) is not JSON`));
+              fail(new VaultError('FAILED', `${what}: response (HTTP ${res.statusCode}) is not JSON`));
               return;
             }
           }
@@ -190,21 +197,21 @@ export class VaultClient {
 function transportError(what: string, err: Error & { code?: string }): KeyStoreError {
   const code = err.code ?? '';
   if (err.name === 'AbortError' || code === 'ABORT_ERR') {
-    return new KeyStoreError('UNREACHABLE', `vault: ${what}: request cancelled`, { cause: err });
+    return new VaultError('UNREACHABLE', `${what}: request cancelled`, { cause: err });
   }
   if (unreachableCodes.has(code)) {
-    return new KeyStoreError('UNREACHABLE', `vault: ${what}: ${err.message}`, { cause: err });
+    return new VaultError('UNREACHABLE', `${what}: ${err.message}`, { cause: err });
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|ERR_SSL|ERR_TLS/.test(code)) {
     // OpenSSL's own message for alerts is a long internal trace; the code says it all.
     const reason = code.startsWith('ERR_SSL') ? code : `${code}: ${err.message}`;
-    return new KeyStoreError(
+    return new VaultError(
       'FAILED',
-      `vault: ${what}: TLS handshake failed (${reason}); check keystore.vault.tls.ca and, for mTLS, tls.cert/tls.key`,
+      `${what}: TLS handshake failed (${reason}); check keystore.vault.tls.ca and, for mTLS, tls.cert/tls.key`,
       { cause: err },
     );
   }
-  return new KeyStoreError('UNREACHABLE', `vault: ${what}: ${err.message}`, { cause: err });
+  return new VaultError('UNREACHABLE', `${what}: ${err.message}`, { cause: err });
 }
 
 /** Loads client certificate, key and CA bundle (file, or every file of a directory). */
@@ -214,11 +221,11 @@ async function loadTls(tls: VaultOptions['tls']): Promise<https.RequestOptions> 
     try {
       return await readFile(path);
     } catch (err) {
-      throw new KeyStoreError('FAILED', `vault: failed to read ${what} '${path}': ${(err as Error).message}`, { cause: err });
+      throw new VaultError('FAILED', `failed to read ${what} '${path}': ${errorMessage(err)}`, { cause: err });
     }
   };
   if ((tls.cert === '') !== (tls.key === '')) {
-    throw new KeyStoreError('FAILED', 'vault: tls.cert and tls.key must be given together');
+    throw new VaultError('FAILED', 'tls.cert and tls.key must be given together');
   }
   if (tls.cert !== '') {
     out.cert = await read('tls.cert', tls.cert);
@@ -229,7 +236,7 @@ async function loadTls(tls: VaultOptions['tls']): Promise<https.RequestOptions> 
     try {
       isDir = (await stat(tls.ca)).isDirectory();
     } catch (err) {
-      throw new KeyStoreError('FAILED', `vault: failed to read tls.ca '${tls.ca}': ${(err as Error).message}`, { cause: err });
+      throw new VaultError('FAILED', `failed to read tls.ca '${tls.ca}': ${errorMessage(err)}`, { cause: err });
     }
     if (isDir) {
       const names = (await readdir(tls.ca)).sort();

@@ -2,11 +2,13 @@
  * Vault health (docs/protocol.md#vault-health): the status probe behind `KeyStore.status` and the background seal
  * monitor that makes key operations fail fast while Vault is sealed.
  */
+import { errorMessage } from '../../errors.ts';
 import { KeyStoreError, isKeyStoreError } from '../errors.ts';
+import type { HealthAnswer } from './answers.ts';
 import type { KeyStoreStatus } from '../keystore.ts';
-import { systemClock, type Clock } from './auth.ts';
+import { systemClock, type Clock } from '../../clock.ts';
 import type { VaultClient } from './client.ts';
-import { vaultErrorText } from './errors.ts';
+import { VaultError, vaultErrorText } from './errors.ts';
 
 /** Status codes forced to 299 so that every non-active state still answers with a body. */
 const healthQuery: Readonly<Record<string, string>> = {
@@ -26,13 +28,13 @@ export interface Health {
 
 /**
  * `GET /v1/sys/health`, sent without token and without namespace header (a root-only path).
- * Rejects with KeyStoreError: `UNREACHABLE` on network errors, timeouts and cancellation,
+ * Rejects with a KeyStoreError: `UNREACHABLE` on network errors, timeouts and cancellation,
  * `UNAVAILABLE` on any other failure.
  */
 export async function readHealth(client: VaultClient, signal?: AbortSignal): Promise<Health> {
   let res;
   try {
-    res = await client.send({
+    res = await client.send<HealthAnswer>({
       method: 'GET',
       path: 'sys/health',
       query: healthQuery,
@@ -42,10 +44,10 @@ export async function readHealth(client: VaultClient, signal?: AbortSignal): Pro
     });
   } catch (err) {
     const unreachable = isKeyStoreError(err, 'UNREACHABLE');
-    throw new KeyStoreError(unreachable ? 'UNREACHABLE' : 'UNAVAILABLE', (err as Error).message, { cause: err });
+    throw new KeyStoreError(unreachable ? 'UNREACHABLE' : 'UNAVAILABLE', errorMessage(err), { cause: err });
   }
   if (res.status < 200 || res.status > 299 || typeof res.body !== 'object' || res.body === null) {
-    throw new KeyStoreError('UNAVAILABLE', `vault: health check failed: ${vaultErrorText(res)}`);
+    throw new VaultError('UNAVAILABLE', `health check failed: ${vaultErrorText(res)}`);
   }
   return { initialized: res.body.initialized === true, sealed: res.body.sealed === true };
 }
@@ -54,8 +56,8 @@ export async function readHealth(client: VaultClient, signal?: AbortSignal): Pro
 export async function probeStatus(client: VaultClient, clock: Clock = systemClock, signal?: AbortSignal): Promise<KeyStoreStatus> {
   const start = clock.now();
   const health = await readHealth(client, signal);
-  if (!health.initialized) throw new KeyStoreError('UNREACHABLE', `vault: ${client.endpoint.origin} is not initialized`);
-  if (health.sealed) throw new KeyStoreError('UNREACHABLE', `vault: ${client.endpoint.origin} is sealed`);
+  if (!health.initialized) throw new VaultError('UNREACHABLE', `${client.endpoint.origin} is not initialized`);
+  if (health.sealed) throw new VaultError('UNREACHABLE', `${client.endpoint.origin} is sealed`);
   return { latencyMs: Math.max(0, clock.now() - start) };
 }
 

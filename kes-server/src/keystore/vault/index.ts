@@ -8,5 +8,5 @@
  */
 export { VaultKeyStore, type VaultConnectOptions } from './store.ts';
 export type { VaultOptions } from './options.ts';
-export { type Clock, type RenewalTiming, defaultRenewalTiming, planRenewal, loginNamespace } from './auth.ts';
+export { type RenewalTiming, defaultRenewalTiming, planRenewal, loginNamespace } from './auth.ts';
 export { joinPath } from './path.ts';

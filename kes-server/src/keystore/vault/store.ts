@@ -2,11 +2,12 @@
  * `VaultKeyStore`: KES keys in a Vault/OpenBao K/V engine (docs/protocol.md#vault-layout). A key `N` is a secret whose
  * data holds one field named `N` with the storage text (or its transit ciphertext, docs/protocol.md#vault-transit).
  */
-import { KeyStoreError, isKeyStoreError } from '../errors.ts';
 import { listPage, type KeyPage, type KeyStore, type KeyStoreStatus } from '../keystore.ts';
-import { TokenSource, makeLogin, systemClock, type Clock, type RenewalTiming } from './auth.ts';
+import { systemClock, type Clock } from '../../clock.ts';
+import { TokenSource, makeLogin, type RenewalTiming } from './auth.ts';
+import type { KvList, KvV1Secret, KvV2Secret } from './answers.ts';
 import { VaultClient, type VaultClientOptions, type VaultRequest, type VaultResponse } from './client.ts';
-import { vaultErrorText } from './errors.ts';
+import { VaultError, answerCode, rewrap, vaultErrorText } from './errors.ts';
 import { SealMonitor, probeStatus } from './health.ts';
 import type { VaultOptions } from './options.ts';
 import { isSafeKeyName, joinPath } from './path.ts';
@@ -25,6 +26,7 @@ export interface VaultConnectOptions {
 const maxListBody = 32 << 20;
 
 type Op = 'create' | 'read' | 'delete' | 'list';
+type Request = Omit<VaultRequest, 'token' | 'namespace'>;
 
 export class VaultKeyStore implements KeyStore {
   readonly #options: VaultOptions;
@@ -102,10 +104,10 @@ export class VaultKeyStore implements KeyStore {
     const location = this.#location(name, 'data');
     this.#guard('create', location);
     if (await this.#exists(name, location)) throw exists(name);
-    let text = Buffer.from(value).toString('utf8');
-    if (this.#transit) text = await this.#wrapped('create', location, () => this.#transit!.wrap(value));
+    const transit = this.#transit;
+    const text = transit ? await this.#attempt('create', location, () => transit.wrap(value)) : Buffer.from(value).toString('utf8');
     const body = this.#options.version === 'v2' ? { options: { cas: 0 }, data: { [name]: text } } : { [name]: text };
-    const res = await this.#call('create', location, { method: 'PUT', path: location, body, idempotent: false });
+    const res = await this.#attempt('create', location, () => this.#send({ method: 'PUT', path: location, body, idempotent: false }));
     if (res.status === 200 || res.status === 204) return;
     // A lost race shows up as a cas mismatch (400, v2) or as a denied update (403).
     if ((res.status === 400 || res.status === 403) && (await this.#exists(name, location))) throw exists(name);
@@ -116,12 +118,13 @@ export class VaultKeyStore implements KeyStore {
     const location = this.#location(name, 'data');
     this.#guard('read', location);
     const text = await this.#read(name, location);
-    if (text === undefined) throw new KeyStoreError('KEY_NOT_FOUND', `vault: key '${name}' does not exist`);
+    if (text === undefined) throw new VaultError('KEY_NOT_FOUND', `key '${name}' does not exist`);
     if (text.startsWith(transitPrefix)) {
-      if (!this.#transit) {
-        throw new KeyStoreError('FAILED', `vault: failed to read '${location}': the value is transit-encrypted but no transit key is configured`);
+      const transit = this.#transit;
+      if (!transit) {
+        throw new VaultError('FAILED', `failed to read '${location}': the value is transit-encrypted but no transit key is configured`);
       }
-      return this.#wrapped('read', location, () => this.#transit!.unwrap(text));
+      return this.#attempt('read', location, () => transit.unwrap(text));
     }
     return new Uint8Array(Buffer.from(text, 'utf8'));
   }
@@ -130,7 +133,7 @@ export class VaultKeyStore implements KeyStore {
   async delete(name: string): Promise<void> {
     const location = this.#location(name, 'metadata');
     this.#guard('delete', location);
-    const res = await this.#call('delete', location, { method: 'DELETE', path: location, idempotent: true });
+    const res = await this.#attempt('delete', location, () => this.#send({ method: 'DELETE', path: location, idempotent: true }));
     if (res.status === 200 || res.status === 204 || res.status === 404) return;
     throw failure('delete', location, res);
   }
@@ -143,18 +146,14 @@ export class VaultKeyStore implements KeyStore {
     const o = this.#options;
     const location = joinPath(o.engine, o.version === 'v2' ? 'metadata' : '', o.prefix);
     this.#guard('list', location);
-    const res = await this.#call('list', location, {
-      method: 'GET',
-      path: location,
-      query: { list: 'true' },
-      idempotent: true,
-      maxBodyBytes: maxListBody,
-    });
+    const res = await this.#attempt('list', location, () =>
+      this.#send<KvList>({ method: 'GET', path: location, query: { list: 'true' }, idempotent: true, maxBodyBytes: maxListBody }),
+    );
     let keys: unknown[] = [];
     if (res.status === 200) {
       const raw = res.body?.data?.keys;
       if (raw !== undefined && raw !== null && !Array.isArray(raw)) {
-        throw new KeyStoreError('FAILED', `vault: failed to list '${location}': 'data.keys' is not a list`);
+        throw new VaultError('FAILED', `failed to list '${location}': 'data.keys' is not a list`);
       }
       keys = raw ?? [];
     } else if (res.status !== 404) {
@@ -171,61 +170,53 @@ export class VaultKeyStore implements KeyStore {
   }
 
   #location(name: string, sub: 'data' | 'metadata'): string {
-    if (!isSafeKeyName(name)) throw new KeyStoreError('INVALID_NAME', `vault: invalid key name '${name}'`);
+    if (!isSafeKeyName(name)) throw new VaultError('INVALID_NAME', `invalid key name '${name}'`);
     const o = this.#options;
     return joinPath(o.engine, o.version === 'v2' ? sub : '', o.prefix, name);
   }
 
   #guard(op: Op, location: string): void {
-    if (this.#closed) throw new KeyStoreError('FAILED', `vault: failed to ${op} '${location}': the keystore is closed`);
-    if (this.#seal.sealed) throw new KeyStoreError('UNREACHABLE', `vault: failed to ${op} '${location}': Vault is sealed`);
+    if (this.#closed) throw new VaultError('FAILED', `failed to ${op} '${location}': the keystore is closed`);
+    if (this.#seal.sealed) throw new VaultError('UNREACHABLE', `failed to ${op} '${location}': Vault is sealed`);
   }
 
-  /** Reads the field `name`: its string, or undefined when the secret does not exist. */
-  async #read(name: string, location: string): Promise<string | undefined> {
-    const v2 = this.#options.version === 'v2';
+  /**
+   * Reads the field `name`: its string, or undefined when the secret does not exist. `op` names
+   * the operation in messages (a create reads first).
+   */
+  async #read(name: string, location: string, op: Op = 'read'): Promise<string | undefined> {
     // KES only ever writes version 1 on KV v2 (cas 0), so that is the version to read.
-    const res = await this.#call('read', location, {
-      method: 'GET',
-      path: location,
-      idempotent: true,
-      ...(v2 ? { query: { version: '1' } } : {}),
-    });
-    if (res.status === 404 || (res.status === 200 && res.body === undefined)) return undefined;
-    if (res.status !== 200) throw failure('read', location, res);
-    const data = v2 ? res.body?.data?.data : res.body?.data;
-    const value = data && typeof data === 'object' ? data[name] : undefined;
+    const req: Request = { method: 'GET', path: location, idempotent: true };
+    let data: unknown;
+    if (this.#options.version === 'v2') {
+      const res = await this.#attempt(op, location, () => this.#send<KvV2Secret>({ ...req, query: { version: '1' } }));
+      if (missing(res)) return undefined;
+      if (res.status !== 200) throw failure(op, location, res);
+      data = res.body?.data?.data;
+    } else {
+      const res = await this.#attempt(op, location, () => this.#send<KvV1Secret>(req));
+      if (missing(res)) return undefined;
+      if (res.status !== 200) throw failure(op, location, res);
+      data = res.body?.data;
+    }
+    // An own field only: a key named like an Object method must not find that method.
+    const value: unknown = data !== null && typeof data === 'object' ? Object.getOwnPropertyDescriptor(data, name)?.value : undefined;
     if (typeof value !== 'string') {
-      throw new KeyStoreError('FAILED', `vault: failed to read '${location}': the secret has no string field '${name}'`);
+      throw new VaultError('FAILED', `failed to ${op} '${location}': the secret has no string field '${name}'`);
     }
     return value;
   }
 
-  async #exists(name: string, location: string): Promise<boolean> {
-    try {
-      return (await this.#read(name, location)) !== undefined;
-    } catch (err) {
-      if (isKeyStoreError(err)) throw new KeyStoreError(err.code, err.message.replace('failed to read', 'failed to create'), { cause: err });
-      throw err;
-    }
+  #exists(name: string, location: string): Promise<boolean> {
+    return this.#read(name, location, 'create').then((text) => text !== undefined);
   }
 
-  async #wrapped<T>(op: Op, location: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn`; a failure becomes `vault: failed to <op> '<location>': <reason>`, keeping its code. */
+  async #attempt<T>(op: Op, location: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      const code = isKeyStoreError(err) ? err.code : 'FAILED';
-      throw new KeyStoreError(code, `vault: failed to ${op} '${location}': ${(err as Error).message.replace(/^vault: /, '')}`, { cause: err });
-    }
-  }
-
-  /** `#send` with transport errors turned into `vault: failed to <op> '<location>': …`. */
-  async #call(op: Op, location: string, req: Omit<VaultRequest, 'token' | 'namespace'>): Promise<VaultResponse> {
-    try {
-      return await this.#send(req);
-    } catch (err) {
-      const code = isKeyStoreError(err) ? err.code : 'FAILED';
-      throw new KeyStoreError(code, `vault: failed to ${op} '${location}': ${(err as Error).message.replace(/^vault: /, '')}`, { cause: err });
+      throw rewrap(`failed to ${op} '${location}'`, err);
     }
   }
 
@@ -233,13 +224,13 @@ export class VaultKeyStore implements KeyStore {
    * Sends with the current token and the store namespace. When Vault answers 403 and the token
    * itself turns out to be invalid (revoked, expired), logs in again and repeats the request once.
    */
-  async #send(req: Omit<VaultRequest, 'token' | 'namespace'>): Promise<VaultResponse> {
+  async #send<T extends object = object>(req: Request): Promise<VaultResponse<T>> {
     const token = this.#tokens.token;
     const namespace = this.#options.namespace;
-    const res = await this.#client.send({ ...req, token, namespace });
+    const res = await this.#client.send<T>({ ...req, token, namespace });
     if (res.status !== 403 || !(await this.#tokenInvalid(token))) return res;
     await this.#tokens.refresh(token);
-    return this.#client.send({ ...req, token: this.#tokens.token, namespace });
+    return this.#client.send<T>({ ...req, token: this.#tokens.token, namespace });
   }
 
   async #tokenInvalid(token: string): Promise<boolean> {
@@ -254,11 +245,15 @@ export class VaultKeyStore implements KeyStore {
   }
 }
 
-function exists(name: string): KeyStoreError {
-  return new KeyStoreError('KEY_EXISTS', `vault: key '${name}' already exists`);
+function exists(name: string): VaultError {
+  return new VaultError('KEY_EXISTS', `key '${name}' already exists`);
 }
 
-function failure(op: Op, location: string, res: VaultResponse): KeyStoreError {
-  const code = res.status >= 502 && res.status <= 504 ? 'UNREACHABLE' : 'FAILED';
-  return new KeyStoreError(code, `vault: failed to ${op} '${location}': ${vaultErrorText(res)}`);
+function failure(op: Op, location: string, res: VaultResponse): VaultError {
+  return new VaultError(answerCode(res), `failed to ${op} '${location}': ${vaultErrorText(res)}`);
+}
+
+/** No secret at the path: 404, or (some proxies) an empty 200. */
+function missing(res: VaultResponse): boolean {
+  return res.status === 404 || (res.status === 200 && res.body === undefined);
 }

@@ -2,14 +2,14 @@
  * Optional transit wrapping of stored values (docs/protocol.md#vault-transit): the K/V field then holds a
  * `vault:v1:…` ciphertext of the storage text instead of the storage text itself.
  */
-import { KeyStoreError } from '../errors.ts';
+import type { TransitAnswer } from './answers.ts';
 import type { VaultRequest, VaultResponse } from './client.ts';
-import { vaultErrorText } from './errors.ts';
+import { VaultError, answerCode, vaultErrorText } from './errors.ts';
 
 /** Prefix of transit ciphertexts made by the first version of a transit key. */
 export const transitPrefix = 'vault:v1:';
 
-type Send = (req: Omit<VaultRequest, 'token' | 'namespace'>) => Promise<VaultResponse>;
+type Send = (req: Omit<VaultRequest, 'token' | 'namespace'>) => Promise<VaultResponse<TransitAnswer>>;
 
 export class Transit {
   readonly #engine: string;
@@ -32,9 +32,9 @@ export class Transit {
       idempotent: true,
     });
     const ciphertext = res.body?.data?.ciphertext;
-    if (res.status !== 200) throw toError(res, `transit encryption with '${path}' failed: ${vaultErrorText(res)}`);
+    if (res.status !== 200) throw new VaultError(answerCode(res), `transit encryption with '${path}' failed: ${vaultErrorText(res)}`);
     if (typeof ciphertext !== 'string' || !ciphertext.startsWith(transitPrefix)) {
-      throw new KeyStoreError('FAILED', `vault: transit encryption with '${path}' did not return a '${transitPrefix}' ciphertext`);
+      throw new VaultError('FAILED', `transit encryption with '${path}' did not return a '${transitPrefix}' ciphertext`);
     }
     return ciphertext;
   }
@@ -43,15 +43,11 @@ export class Transit {
   async unwrap(ciphertext: string): Promise<Uint8Array> {
     const path = `${this.#engine}/decrypt/${this.#key}`;
     const res = await this.#send({ method: 'POST', path, body: { ciphertext }, idempotent: true });
-    if (res.status !== 200) throw toError(res, `transit decryption with '${path}' failed: ${vaultErrorText(res)}`);
+    if (res.status !== 200) throw new VaultError(answerCode(res), `transit decryption with '${path}' failed: ${vaultErrorText(res)}`);
     const plaintext = res.body?.data?.plaintext;
     if (typeof plaintext !== 'string') {
-      throw new KeyStoreError('FAILED', `vault: transit decryption with '${path}' returned no plaintext`);
+      throw new VaultError('FAILED', `transit decryption with '${path}' returned no plaintext`);
     }
     return new Uint8Array(Buffer.from(plaintext, 'base64'));
   }
-}
-
-function toError(res: VaultResponse, message: string): KeyStoreError {
-  return new KeyStoreError(res.status >= 502 && res.status <= 504 ? 'UNREACHABLE' : 'FAILED', `vault: ${message}`);
 }

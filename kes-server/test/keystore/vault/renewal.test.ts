@@ -5,14 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TokenSource, type Clock, type Login, type VaultToken } from '../../../src/keystore/vault/auth.ts';
+import { systemClock, type Clock } from '../../../src/clock.ts';
+import { TokenSource, type Login, type VaultToken } from '../../../src/keystore/vault/auth.ts';
+import type { AuthAnswer } from '../../../src/keystore/vault/answers.ts';
 import type { VaultClient, VaultRequest, VaultResponse } from '../../../src/keystore/vault/client.ts';
 
 interface Scenario {
   readonly title: string;
   readonly initial: VaultToken;
   /** Answers of renew-self, in order (then 403). */
-  readonly renewals?: VaultResponse[];
+  readonly renewals?: VaultResponse<AuthAnswer>[];
   /** Tokens returned by login, in order (then a failure). */
   readonly logins?: VaultToken[];
   readonly sealed?: boolean;
@@ -21,7 +23,7 @@ interface Scenario {
   readonly want: string[];
 }
 
-const renewed = (ttl: number): VaultResponse => ({
+const renewed = (ttl: number): VaultResponse<AuthAnswer> => ({
   status: 200,
   body: { auth: { client_token: 'tok-1', lease_duration: ttl, renewable: true } },
 });
@@ -105,13 +107,14 @@ for (const s of scenarios) {
       }
     };
     const clock: Clock = {
+      ...systemClock,
       now: () => 0,
       sleep: async (ms, signal) => {
         if (!signal.aborted) record(`sleep ${ms}`);
       },
     };
     const client = {
-      send: async (req: VaultRequest): Promise<VaultResponse> => {
+      send: async (req: VaultRequest): Promise<VaultResponse<AuthAnswer>> => {
         assert.equal(req.path, 'auth/token/renew-self');
         assert.deepEqual(req.body, { increment: 0 });
         assert.equal(req.namespace, 'login-ns');
