@@ -34,15 +34,33 @@ const PARSER_ANSWERS: Record<string, string> = {
 /** Go's answer to any other unparsable request. */
 const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
 
+/** The connection as Node hands it to `clientError`, with the response in progress if any. */
+interface ClientSocket {
+  readonly writable: boolean;
+  readonly _httpMessage?: { readonly _headerSent?: boolean } | null;
+  end(s?: string): unknown;
+  destroy(): unknown;
+}
+
 /**
  * The server's `clientError` listener: Node's default answers, except that a transfer coding
  * the parser refuses gets Go's 501 like the ones refused after parsing, and any other
  * malformed request Go's plain-text 400.
  */
-export function answerClientError(err: Error & { code?: string }, socket: { writable: boolean; bytesWritten?: number; write(s: string): unknown; destroy(): unknown }): void {
-  if (socket.writable && (socket.bytesWritten ?? 0) === 0) socket.write(PARSER_ANSWERS[err.code ?? ''] ?? BAD_REQUEST);
-  socket.destroy();
+export function answerClientError(err: Error & { code?: string }, socket: ClientSocket): void {
+  // Once a response has begun on this connection, any bytes would corrupt it (Node's rule).
+  if (!socket.writable || socket._httpMessage?._headerSent === true) {
+    socket.destroy();
+    return;
+  }
+  // Close our side first and the socket a little later, as Go does: closing at once with the
+  // client's unread bytes still queued resets the connection, and the client never reads why.
+  socket.end(PARSER_ANSWERS[err.code ?? ''] ?? BAD_REQUEST);
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
+
+/** How long a refused connection may stay half-closed. */
+const LINGER_MS = 500;
 
 /** `scheme://authority` at the start of an absolute-form request target. */
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;

@@ -18,6 +18,10 @@ export interface Pki {
   readonly server: Credential;
   /** Signs a client certificate with the CA. */
   issueClient(name: string, kind?: KeyKind): Credential;
+  /** A CA-signed client certificate whose validity ended yesterday. */
+  expiredClient(name: string): Credential;
+  /** A CA-signed client certificate marked as a CA itself. */
+  caMarkedClient(name: string): Credential;
   /** A self-signed client certificate. */
   selfSignedClient(name: string, kind?: KeyKind): Credential;
   /** An API key and the client certificate a KES client derives from it. */
@@ -36,14 +40,15 @@ export function makePki(): Pki {
     isCA: true,
   });
   const issuer = new X509Certificate(caCert);
-  const issue = (name: string, kind: KeyKind, usage: 'serverAuth' | 'clientAuth', selfSigned: boolean): Credential => {
+  const issue = (name: string, kind: KeyKind, usage: 'serverAuth' | 'clientAuth', selfSigned: boolean, extra: { expired?: boolean; isCA?: boolean } = {}): Credential => {
     const keys = createKeyPair(kind);
     const cert = createCertificate({
       commonName: name,
       publicKey: keys.publicKey,
       signingKey: selfSigned ? keys.privateKey : caKeys.privateKey,
       ...(selfSigned ? {} : { issuer }),
-      notAfter: new Date(Date.now() + DAY),
+      ...(extra.expired ? { notBefore: new Date(Date.now() - 2 * DAY), notAfter: new Date(Date.now() - DAY) } : { notAfter: new Date(Date.now() + DAY) }),
+      ...(extra.isCA ? { isCA: true } : {}),
       ...(usage === 'serverAuth' ? { ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'] } : {}),
       extKeyUsage: [usage],
     });
@@ -53,6 +58,8 @@ export function makePki(): Pki {
     caCert,
     server: issue('localhost', 'ecdsa-p256', 'serverAuth', false),
     issueClient: (name, kind = 'ecdsa-p256') => issue(name, kind, 'clientAuth', false),
+    expiredClient: (name) => issue(name, 'ecdsa-p256', 'clientAuth', false, { expired: true }),
+    caMarkedClient: (name) => issue(name, 'ecdsa-p256', 'clientAuth', false, { isCA: true }),
     selfSignedClient: (name, kind = 'ecdsa-p256') => issue(name, kind, 'clientAuth', true),
     apiKeyClient: () => {
       const apiKey = generateApiKey();

@@ -7,7 +7,7 @@ export interface RawCredential {
 }
 
 export interface RawResult {
-  /** Status of the first response, 0 when the server closed without one. */
+  /** Status of the first final response (after any `100 Continue`), 0 when there was none. */
   readonly status: number;
   /** The whole byte stream the server sent, as latin1 text. */
   readonly text: string;
@@ -29,7 +29,9 @@ export interface RawOptions {
   readonly firstResponse?: boolean;
 }
 
-function parse(text: string): { status: number; body: string; complete: boolean } {
+function parse(all: string): { status: number; body: string; complete: boolean } {
+  // Interim answers (`100 Continue`) come before the response proper.
+  const text = all.replace(/^(?:HTTP\/1\.[01] 1\d\d [^\r]*\r\n(?:[^\r]+\r\n)*\r\n)+/, '');
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
   const split = text.indexOf('\r\n\r\n');
   if (!m || split < 0) return { status: m ? Number(m[1]) : 0, body: '', complete: false };
