@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { constants, type Http2ServerRequest } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { ApiError, ErrInvalidPath, errMethodNotAllowed, InternalFailure, isApiError } from './errors.ts';
-import { hasUnsupportedTransferCoding, targetPath, writeServerOptions, writeUnsupportedTransferCoding } from './framing.ts';
+import { hasUnsupportedTransferCoding, hasUnsupportedVersion, targetPath, writeServerOptions, writeUnsupportedTransferCoding, writeUnsupportedVersion } from './framing.ts';
 import { peerIdentity } from './peer.ts';
 import { writeError, writeNotFound, writeRedirect, writeReply } from './response.ts';
 import type { HttpResponse, RequestContext, Route } from './route.ts';
@@ -135,6 +135,7 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
   let id: string | undefined;
   const idOf = (): string => (id ??= requestId());
   const method = req.method ?? 'GET';
+  if (hasUnsupportedVersion(req)) return writeUnsupportedVersion(res);
   if (hasUnsupportedTransferCoding(req.headers['transfer-encoding'])) return writeUnsupportedTransferCoding(res);
   const target = req.url ?? '/';
   if (target === '*' && method === 'OPTIONS') return writeServerOptions(res);

@@ -62,6 +62,21 @@ export function answerClientError(err: Error & { code?: string }, socket: Client
 /** How long a refused connection may stay half-closed. */
 const LINGER_MS = 500;
 
+/**
+ * True for an HTTP/1 connection's request whose version is not 1.x (`HTTP/2.0` in a request
+ * line): Node's parser reads it as HTTP/1.1, Go refuses it.
+ */
+export function hasUnsupportedVersion(req: { readonly httpVersionMajor: number; readonly stream?: unknown }): boolean {
+  return req.httpVersionMajor !== 1 && req.stream === undefined;
+}
+
+/** Go's answer to such a request: 505, plain text, connection closed. */
+export function writeUnsupportedVersion(res: HttpResponse): void {
+  const body = Buffer.from('505 HTTP Version Not Supported: unsupported protocol version');
+  res.writeHead(505, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close', 'Content-Length': body.length });
+  res.end(body);
+}
+
 /** `scheme://authority` at the start of an absolute-form request target. */
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
 

@@ -52,6 +52,11 @@ const CASES: readonly Case[] = [
     want: { status: 400, body: '{"message":"invalid request path"\n}' },
     upstream: { status: 400, body: '', why: 'same status; ours carries the KES error body' },
   },
+  {
+    name: 'HTTP/2.0 in an HTTP/1 request line',
+    request: 'GET /version HTTP/2.0\r\nHost: localhost\r\n\r\n',
+    want: { status: 505, body: '505 HTTP Version Not Supported: unsupported protocol version' },
+  },
   { name: 'bare word target', request: 'GET foo HTTP/1.1\r\nHost: localhost\r\n\r\n', want: { status: 400, body: '400 Bad Request' } },
   { name: 'unknown field of another type', request: put('/v1/key/generate/k1', '{"version":1,"x":{"y":[1]}}'), want: OK },
   { name: 'plaintext as byte array', request: put('/v1/key/encrypt/k1', '{"plaintext":[104,105]}'), want: OK },

@@ -11,7 +11,9 @@ export interface RawResult {
   readonly status: number;
   /** The whole byte stream the server sent, as latin1 text. */
   readonly text: string;
-  /** The first response's body (after the blank line). */
+  /** The first final response's status line and headers. */
+  readonly head: string;
+  /** The first final response's body (after the blank line). */
   readonly body: string;
   /** True when the server closed the connection before `limitMs`. */
   readonly closed: boolean;
@@ -29,17 +31,17 @@ export interface RawOptions {
   readonly firstResponse?: boolean;
 }
 
-function parse(all: string): { status: number; body: string; complete: boolean } {
+function parse(all: string): { status: number; head: string; body: string; complete: boolean } {
   // Interim answers (`100 Continue`) come before the response proper.
   const text = all.replace(/^(?:HTTP\/1\.[01] 1\d\d [^\r]*\r\n(?:[^\r]+\r\n)*\r\n)+/, '');
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
   const split = text.indexOf('\r\n\r\n');
-  if (!m || split < 0) return { status: m ? Number(m[1]) : 0, body: '', complete: false };
+  if (!m || split < 0) return { status: m ? Number(m[1]) : 0, head: '', body: '', complete: false };
   const head = text.slice(0, split);
   const len = /\r\ncontent-length: *(\d+)/i.exec(head);
   const rest = text.slice(split + 4);
   const body = len ? rest.slice(0, Number(len[1])) : rest;
-  return { status: Number(m[1]), body, complete: len !== null && rest.length >= Number(len[1]) };
+  return { status: Number(m[1]), head, body, complete: len !== null && rest.length >= Number(len[1]) };
 }
 
 export function rawExchange(o: RawOptions): Promise<RawResult> {
@@ -52,7 +54,7 @@ export function rawExchange(o: RawOptions): Promise<RawResult> {
       clearTimeout(timer);
       socket.destroy();
       const p = parse(text);
-      resolve({ status: p.status, text, body: p.body, closed });
+      resolve({ status: p.status, text, head: p.head, body: p.body, closed });
     };
     const socket: TLSSocket = connect(
       { host: '127.0.0.1', port: o.port, ca: o.ca, servername: 'localhost', ALPNProtocols: ['http/1.1'], ...(o.client ? { cert: o.client.cert, key: o.client.key } : {}) },
