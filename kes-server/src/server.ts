@@ -120,6 +120,7 @@ export class KesServer {
       this.#link = link;
     }
     this.#state = this.#buildState(opts, new Date());
+    this.#warnAbout(opts.tls);
     this.#mode = clientAuthMode(opts.tls.auth, anySkipAuth(opts.api));
     const headerMs = opts.readHeaderTimeoutMs ?? 5000;
     // Go derives its TLS handshake timeout from ReadHeaderTimeout (docs/protocol.md#transport).
@@ -166,6 +167,10 @@ export class KesServer {
       workers: this.#opts.workers ?? 1,
       random: this.#opts.random ?? systemRandom,
     };
+  }
+
+  #warnAbout(tls: TlsMaterial): void {
+    for (const w of tls.warnings ?? []) this.errorLog.warn(w);
   }
 
   /** The counters of every worker (of this process alone without a cluster). */
@@ -250,6 +255,7 @@ export class KesServer {
   async update(next: ServerSettings): Promise<void> {
     const state = this.#buildState(next, this.#state.startTime);
     await createStartupKeys(next.cache, next.keys ?? [], state.policies.admin, state.random);
+    this.#warnAbout(next.tls);
     const mode = clientAuthMode(next.tls.auth, anySkipAuth(next.api));
     this.#server.setSecureContext(secureContextOptions(next.tls, mode));
     const old = this.#state;
