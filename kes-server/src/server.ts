@@ -64,7 +64,7 @@ export interface KesServerOptions extends ServerSettings {
 }
 
 /** Version and commit of this package; the commit comes from `KES_SERVER_COMMIT` if set. */
-export function buildInfo(env: Record<string, string | undefined> = process.env): BuildInfo {
+function buildInfo(env: Record<string, string | undefined> = process.env): BuildInfo {
   let version = '<unknown>';
   try {
     version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? version;
@@ -78,7 +78,7 @@ export function buildInfo(env: Record<string, string | undefined> = process.env)
  * Creates the listed keys with the admin as creator (docs/protocol.md#config-keys).
  * @throws the first key-store error other than "key exists".
  */
-export async function createStartupKeys(cache: KeyCache, keys: readonly string[], admin: string, random = systemRandom): Promise<void> {
+async function createStartupKeys(cache: KeyCache, keys: readonly string[], admin: string, random = systemRandom): Promise<void> {
   for (const name of keys) {
     try {
       await cache.create(name, generateKeyVersion(admin, 'AES256', random));

@@ -18,7 +18,7 @@ const DAY_MS = 24 * 3600 * 1000;
  * IP SANs for a listen host: the host itself, or for an unspecified address every
  * non-link-local unicast address of this machine (IPv4 first), always including loopback.
  */
-export function certificateIps(host: string, interfaces = networkInterfaces()): string[] {
+function certificateIps(host: string, interfaces = networkInterfaces()): string[] {
   if (host !== '0.0.0.0' && host !== '::' && host !== '') return [host];
   const all = Object.values(interfaces).flatMap((list) => list ?? []);
   const usable = all

@@ -14,7 +14,7 @@ import { AuditLog } from '../log/audit-log.ts';
 import { KesServer, type ServerSettings } from '../server.ts';
 import { settingsFromConfig } from './settings.ts';
 
-export interface RunOptions {
+interface RunOptions {
   readonly address: string;
   readonly workers: number;
   /** Config file for SIGHUP reloads and TLS rotation; absent in dev mode. */

@@ -27,7 +27,7 @@ interface Round {
   missed: boolean;
 }
 
-export interface RelayOptions {
+interface RelayOptions {
   /** How long a metrics request waits for the workers; late answers are left out. Default 1 s. */
   readonly metricsTimeoutMs?: number;
   /** How long an eviction waits for the other workers' confirmations. Default 1 s. */

@@ -23,7 +23,7 @@ export function processChannel(proc: NodeJS.Process = process): ClusterChannel {
   };
 }
 
-export interface WorkerLinkOptions {
+interface WorkerLinkOptions {
   readonly send: SendFn;
   readonly hubs: Readonly<Record<LogStream, LogHub>>;
   /** This worker's counters. */

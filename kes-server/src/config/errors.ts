@@ -17,7 +17,3 @@ export class ConfigError extends KesError {
     this.line = line;
   }
 }
-
-export function isConfigError(err: unknown): err is ConfigError {
-  return err instanceof ConfigError;
-}

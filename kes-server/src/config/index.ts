@@ -26,10 +26,9 @@ import type { KeystoreConfig, ServerConfig } from './types.ts';
 import { parseYaml } from './yaml-node.ts';
 import type { Env } from './yaml-node.ts';
 
-export { ConfigError, isConfigError } from './errors.ts';
-export { parseGoDuration } from './duration.ts';
+export { ConfigError } from './errors.ts';
 export { DEFAULT_ADDRESS } from './server.ts';
-export type { ApiRouteConfig, KeystoreConfig, PolicyConfig, ServerConfig, TlsConfig } from './types.ts';
+export type { KeystoreConfig, ServerConfig } from './types.ts';
 export type { Env } from './yaml-node.ts';
 
 /**

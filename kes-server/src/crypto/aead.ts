@@ -9,7 +9,7 @@ import type { Cipher } from './key.ts';
 
 export const IV_SIZE = 16;
 export const NONCE_SIZE = 12;
-export const TAG_SIZE = 16;
+const TAG_SIZE = 16;
 
 // "expand 32-byte k" as little-endian words (RFC 8439 §2.3).
 const SIGMA = new Uint32Array([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);

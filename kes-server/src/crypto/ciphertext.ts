@@ -12,7 +12,7 @@ const MSGPACK_ALGORITHMS = new Set(['AES256', 'AES256-GCM_SHA256', 'ChaCha20', '
 const JSON_AEADS = new Set(['AES-256-GCM-HMAC-SHA-256', 'ChaCha20Poly1305']);
 
 /** The parts of a raw ciphertext. */
-export interface RawParts {
+interface RawParts {
   readonly sealed: Uint8Array; // ciphertext ‖ tag
   readonly iv: Uint8Array;
   readonly nonce: Uint8Array;

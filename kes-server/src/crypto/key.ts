@@ -20,7 +20,7 @@ export interface KeyVersion {
 }
 
 /** Source of random bytes: must return exactly `n` fresh bytes. */
-export type RandomSource = (n: number) => Uint8Array;
+type RandomSource = (n: number) => Uint8Array;
 
 /** Size of master and HMAC keys in bytes. */
 export const KEY_SIZE = 32;

@@ -6,9 +6,9 @@ import { KesError } from '../errors.ts';
 
 /** Wire types used here. */
 export const VARINT = 0;
-export const I64 = 1;
+const I64 = 1;
 export const LEN = 2;
-export const I32 = 5;
+const I32 = 5;
 
 /** Appends protobuf fields to a growing buffer. */
 export class ProtoWriter {
@@ -61,12 +61,12 @@ export class ProtoWriter {
 }
 
 /** One decoded field. `value` is a bigint for varint/fixed fields, bytes for LEN fields. */
-export type ProtoField =
+type ProtoField =
   | { readonly field: number; readonly wireType: typeof VARINT | typeof I64 | typeof I32; readonly value: bigint }
   | { readonly field: number; readonly wireType: typeof LEN; readonly value: Uint8Array };
 
 /** Thrown for input that is not a well-formed protobuf message. */
-export class ProtoError extends KesError {
+class ProtoError extends KesError {
   constructor(message: string) {
     super(`protobuf: ${message}`);
   }

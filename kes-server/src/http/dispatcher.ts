@@ -19,15 +19,15 @@ type HttpRequest = IncomingMessage | Http2ServerRequest;
 /** The list routes the Go client calls without trailing slash for an empty prefix (docs/protocol.md#routing). */
 const LIST_ROUTES = new Set([PathKeyList, PathPolicyList, PathIdentityList].map((p) => p.slice(0, -1)));
 
-export interface Match {
+interface Match {
   readonly route: Route;
   readonly resource: string;
 }
 
-export type Resolution = Match | { readonly redirect: string } | { readonly notFound: true };
+type Resolution = Match | { readonly redirect: string } | { readonly notFound: true };
 
 /** Finds the route of a decoded path: exact routes, then the longest matching prefix route. */
-export function resolve(routes: readonly Route[], path: string): Resolution {
+function resolve(routes: readonly Route[], path: string): Resolution {
   let best: Route | undefined;
   for (const r of routes) {
     if (r.prefix) {
@@ -49,7 +49,7 @@ export function resolve(routes: readonly Route[], path: string): Resolution {
 const UNCLEAN_SEGMENT = /\/\/|\/\.\.?(?:\/|$)/;
 
 /** Go's path.Clean for absolute URL paths, keeping a trailing slash. */
-export function cleanPath(p: string): string {
+function cleanPath(p: string): string {
   // Nearly every request path is already clean; splitting and joining it would change nothing.
   if (p.startsWith('/') && !UNCLEAN_SEGMENT.test(p)) return p;
   const out: string[] = [];
@@ -63,7 +63,7 @@ export function cleanPath(p: string): string {
   return cleaned;
 }
 
-export function tlsSocketOf(req: HttpRequest): TLSSocket {
+function tlsSocketOf(req: HttpRequest): TLSSocket {
   if ('stream' in req && req.stream) return req.stream.session!.socket as TLSSocket;
   return req.socket as TLSSocket;
 }
@@ -116,7 +116,7 @@ function holdOpen(req: HttpRequest): () => void {
   };
 }
 
-export function requestId(): string {
+function requestId(): string {
   return randomBytes(8).toString('hex');
 }
 

@@ -23,7 +23,6 @@ function constant(status: number, message: string): ApiError {
 }
 
 // Authentication and authorization (docs/protocol.md#errors, #authorization).
-export const ErrInsecureConnection = constant(400, 'insecure connection: TLS is required');
 export const ErrClientCertRequired = constant(400, 'tls: client certificate is required');
 export const ErrManyClientCerts = constant(400, 'tls: received more than one client certificate');
 export const ErrNotAllowed = constant(403, 'not authorized: insufficient permissions');

@@ -90,9 +90,9 @@ export function parseFirstValue(body: Uint8Array): unknown {
   }
 }
 
-export type FieldKind = 'bytes' | 'string';
+type FieldKind = 'bytes' | 'string';
 type FieldValue<K extends FieldKind> = K extends 'bytes' ? Uint8Array : string;
-export type Decoded<S extends Record<string, FieldKind>> = { [P in keyof S]: FieldValue<S[P]> };
+type Decoded<S extends Record<string, FieldKind>> = { [P in keyof S]: FieldValue<S[P]> };
 
 /**
  * Decodes a JSON object into the fields of `schema` like Go's `json.Unmarshal` into a struct:

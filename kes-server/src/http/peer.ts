@@ -19,7 +19,7 @@ const cache = new WeakMap<TLSSocket, string | ApiError>();
  * first. Node links a certificate to the next by issuer name, so this is what the client sent as far
  * as names connect it, not necessarily every certificate it sent.
  */
-export function peerChain(socket: TLSSocket): Uint8Array[] {
+function peerChain(socket: TLSSocket): Uint8Array[] {
   const first = socket.getPeerCertificate(true) as DetailedPeerCertificate | Record<string, never>;
   const out: Uint8Array[] = [];
   const seen = new Set<string>();
@@ -59,7 +59,7 @@ export function peerIdentity(socket: TLSSocket): string {
 }
 
 /** The identity of a client chain (first certificate first), or the error that refuses it. */
-export function identityOfChain(chain: readonly X509Certificate[]): string | ApiError {
+function identityOfChain(chain: readonly X509Certificate[]): string | ApiError {
   const [first, ...rest] = chain;
   if (first === undefined || first.ca) return ErrClientCertRequired;
   if (rest.some((c) => !c.ca)) return ErrManyClientCerts;

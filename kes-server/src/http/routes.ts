@@ -9,9 +9,9 @@ import * as P from './paths.ts';
 import type { AuthMode, Handler, Route } from './route.ts';
 
 /** Body limit of routes that take a body: 1 MB (SI), as the newest server (docs/protocol.md#request-pipeline). */
-export const MaxBody = 1_000_000;
+const MaxBody = 1_000_000;
 /** Legacy bulk decryption kept the old 1 MiB limit (docs/protocol.md#older-servers). */
-export const MaxBulkBody = 1_048_576;
+const MaxBulkBody = 1_048_576;
 
 const S = 1000;
 

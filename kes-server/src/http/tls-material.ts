@@ -36,7 +36,7 @@ export interface TlsMaterial {
   readonly warnings?: readonly string[];
 }
 
-export interface TlsFiles {
+interface TlsFiles {
   readonly key: string;
   readonly cert: string;
   readonly password: string;

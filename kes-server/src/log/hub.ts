@@ -19,7 +19,7 @@ interface Subscriber {
 }
 
 /** How a hub reaches the other workers of a cluster. */
-export interface HubLink {
+interface HubLink {
   /** Called with every line made in this process while other workers have subscribers. */
   forward(line: string): void;
   /** Called with the local subscriber count whenever it changes. */

@@ -14,7 +14,7 @@ export const LevelOff = LevelError + 1;
 export type Attr = readonly [key: string, value: string | number | boolean];
 
 /** `INFO`, `WARN+2`, `DEBUG-1` … as slog prints levels. */
-export function levelName(level: number): string {
+function levelName(level: number): string {
   const base = level >= LevelError ? ['ERROR', LevelError] : level >= LevelWarn ? ['WARN', LevelWarn] : level >= LevelInfo ? ['INFO', LevelInfo] : ['DEBUG', LevelDebug];
   const delta = level - (base[1] as number);
   return delta === 0 ? (base[0] as string) : `${base[0]}${delta > 0 ? '+' : ''}${delta}`;
@@ -40,7 +40,7 @@ function value(v: string | number | boolean): string {
 }
 
 /** Go slog time format: millisecond precision, `Z` for UTC. */
-export function slogTime(date: Date): string {
+function slogTime(date: Date): string {
   return date.toISOString();
 }
 

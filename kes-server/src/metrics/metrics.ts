@@ -10,7 +10,7 @@ export const ResponseTimeBuckets = Object.freeze([0.01, 0.05, 0.1, 0.25, 0.5, 1,
 export const MetricsContentType = 'text/plain; version=0.0.4; charset=utf-8; escaping=underscores';
 
 /** Process figures the system gauges report; injectable for tests. */
-export interface SystemSample {
+interface SystemSample {
   readonly numCpu: number;
   readonly numCpuUsed: number;
   readonly threads: number;
@@ -19,7 +19,7 @@ export interface SystemSample {
   readonly stackUsed: number;
 }
 
-export function systemSample(): SystemSample {
+function systemSample(): SystemSample {
   const mem = process.memoryUsage();
   return {
     numCpu: cpus().length,

@@ -30,7 +30,7 @@ export const Tag = {
 } as const;
 
 /** One decoded element: `start..end` is the whole TLV, `contentStart..end` its value. */
-export interface Tlv {
+interface Tlv {
   readonly tag: number;
   readonly start: number;
   readonly contentStart: number;
@@ -92,7 +92,7 @@ function expectTag(tlv: Tlv | undefined, tag: number, what: string): Tlv {
 }
 
 /** The parts of a certificate's TBSCertificate that callers need, as raw TLVs. */
-export interface TbsParts {
+interface TbsParts {
   readonly tbs: Tlv;
   readonly serial: Tlv;
   readonly issuer: Tlv;
@@ -145,7 +145,7 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /** An element with the given tag and the concatenation of `content` as its value. */
-export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
+function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
   const value = concat(content);
   return concat([Uint8Array.of(tag), encodeLength(value.length), value]);
 }
@@ -280,7 +280,7 @@ export function decodeOid(value: Uint8Array): string {
 }
 
 /** One certificate extension: its `extnValue` contents (the DER inside the OCTET STRING). */
-export interface Extension {
+interface Extension {
   readonly critical: boolean;
   readonly value: Uint8Array;
 }

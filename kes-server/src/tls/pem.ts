@@ -18,7 +18,7 @@ export class TlsConfigError extends KesError {
 
 const MAX_FILE_BYTES = 1 << 20;
 
-export interface PemBlock {
+interface PemBlock {
   readonly label: string;
   /** Header lines before the base64 body (RFC 1421), e.g. `Proc-Type`. */
   readonly headers: ReadonlyMap<string, string>;

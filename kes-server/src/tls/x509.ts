@@ -24,7 +24,7 @@ export class CertificateError extends KesError {
 
 export type ExtKeyUsage = 'serverAuth' | 'clientAuth';
 
-export interface CertificateOptions {
+interface CertificateOptions {
   /** Subject common name; the subject DN holds nothing else. */
   commonName: string;
   /** The subject's public key. */

@@ -16,7 +16,7 @@ import type { ServerState } from '../state.ts';
 import { keyName, loadKey } from './common.ts';
 
 /** Legacy bulk decryption accepts at most this many ciphertexts per call. */
-export const MaxBulkCiphertexts = 1000;
+const MaxBulkCiphertexts = 1000;
 
 /** Decodes the body as a JSON object, mapping any decode failure to ErrInvalidBody. */
 function body<S extends Record<string, 'bytes' | 'string'>>(ctx: RequestContext, schema: S) {

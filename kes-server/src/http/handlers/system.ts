@@ -24,11 +24,11 @@ export async function ready(ctx: RequestContext, state: ServerState): Promise<Re
 }
 
 /** Go's GOOS / GOARCH names for Node's platform and arch. */
-export function goOs(platform: string = process.platform): string {
+function goOs(platform: string = process.platform): string {
   return platform === 'win32' ? 'windows' : platform === 'sunos' ? 'solaris' : platform;
 }
 
-export function goArch(arch: string = process.arch): string {
+function goArch(arch: string = process.arch): string {
   const names: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
   return names[arch] ?? arch;
 }

@@ -37,7 +37,7 @@ export const defaultRenewalTiming: RenewalTiming = {
   maxSwitchDelayMs: 30_000,
 };
 
-export type RenewalStep =
+type RenewalStep =
   | { readonly kind: 'never' }
   | { readonly kind: 'relogin' }
   | { readonly kind: 'renew'; readonly renewInMs: number; readonly switchDelayMs: number };
@@ -143,7 +143,7 @@ async function loginAt(
   };
 }
 
-export interface TokenSourceOptions {
+interface TokenSourceOptions {
   readonly clock?: Clock;
   readonly timing?: Partial<RenewalTiming>;
   /** True while the seal monitor reports Vault sealed: renewal pauses. */

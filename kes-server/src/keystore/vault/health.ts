@@ -21,7 +21,7 @@ const healthQuery: Readonly<Record<string, string>> = {
   haunhealthycode: '299',
 };
 
-export interface Health {
+interface Health {
   readonly initialized: boolean;
   readonly sealed: boolean;
 }

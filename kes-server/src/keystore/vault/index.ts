@@ -8,5 +8,4 @@
  */
 export { VaultKeyStore, type VaultConnectOptions } from './store.ts';
 export type { VaultOptions } from './options.ts';
-export { type RenewalTiming, defaultRenewalTiming, planRenewal, loginNamespace } from './auth.ts';
-export { joinPath } from './path.ts';
+export type { RenewalTiming } from './auth.ts';
