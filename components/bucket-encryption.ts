@@ -1,7 +1,8 @@
 /** BucketEncryption: a bucket whose default encryption is SSE-KMS with a KES key. */
 import * as pulumi from '@pulumi/pulumi';
 import * as minio from '@pulumi/minio';
-import { isKesName } from './render/validate.ts';
+import { requireBucketName, requireKesName } from './render/validate.ts';
+import { rethrowAsResourceError } from './errors.ts';
 
 /** Arguments of `BucketEncryption`. Pass `dependsOn` MinIO's readiness and the minio provider in `opts.providers`. */
 export interface BucketEncryptionArgs {
@@ -15,15 +16,19 @@ export interface BucketEncryptionArgs {
 
 /** A MinIO bucket and its default-encryption rule (SSE-KMS with `keyId`), declared after the bucket. */
 export class BucketEncryption extends pulumi.ComponentResource {
+  /** The bucket's name. */
   public readonly bucket: pulumi.Output<string>;
+  /** Its default SSE-KMS key. */
   public readonly keyId: string;
 
   constructor(name: string, args: BucketEncryptionArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('minio-sse-kes:index:BucketEncryption', name, args, opts);
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(args.bucket) || args.bucket.includes('..')) {
-      throw new pulumi.ResourceError('BucketEncryption: invalid [bucket]: not a valid S3 bucket name', this);
+    super('minio-sse-kes:index:BucketEncryption', name, {}, opts);
+    try {
+      requireBucketName('bucket', args.bucket);
+      requireKesName('keyId', args.keyId);
+    } catch (e) {
+      rethrowAsResourceError('BucketEncryption', e, this);
     }
-    if (!isKesName(args.keyId)) throw new pulumi.ResourceError('BucketEncryption: invalid [keyId]: not a valid KES key name', this);
     const bucket = new minio.S3Bucket(`${name}-bucket`, { bucket: args.bucket, forceDestroy: args.forceDestroy ?? false }, { parent: this });
     new minio.S3BucketServerSideEncryption(
       `${name}-sse`,

@@ -11,6 +11,7 @@ import type { KesSanTarget } from './render/pki.ts';
 import { renderKesUnit } from './render/systemd.ts';
 import { renderEnvFile } from './render/minio-env.ts';
 import { rethrowAsResourceError } from './errors.ts';
+import { RenderError, requireDnsLabel, requireInt, requireNonEmptyList, requireOneOf, requirePort, requirePresent } from './render/validate.ts';
 import { declareDockerKes, kesContainerNames } from './targets/docker/kes.ts';
 import { declareKubernetesKes } from './targets/kubernetes/kes.ts';
 import { declareLinuxInstall } from './targets/linux/install.ts';
@@ -19,10 +20,11 @@ import type { LinuxHost } from './targets/linux/install.ts';
 /** Where things run. */
 export type Target = 'docker' | 'kubernetes' | 'linux';
 
-/** Arguments of `KesDeployment`. */
-export interface KesDeploymentArgs {
-  /** Where the replicas run. */
-  readonly target: Target;
+/** Every target. */
+export const TARGETS: readonly Target[] = ['docker', 'kubernetes', 'linux'];
+
+/** Arguments of `KesDeployment` every target shares. */
+interface KesDeploymentCommonArgs {
   /** Replicas (Docker, Kubernetes); Linux runs one per host. Default 2. */
   readonly replicas?: number;
   /**
@@ -67,31 +69,74 @@ export interface KesDeploymentArgs {
   readonly cache?: KesConfigArgs['cache'];
   /** Log levels; see `KesConfigArgs.log`. */
   readonly log?: KesConfigArgs['log'];
-  /** Image reference. Docker default: built from `kes-server/` (context: the repository root). Required on Kubernetes. */
-  readonly image?: pulumi.Input<string>;
-  /**
-   * Docker: the network the replicas join (with the alias `<name>-kes`), and the first loopback
-   * host port replicas are published on (replica i at `hostPort + i`; default: not published).
-   */
-  readonly docker?: { readonly network: pulumi.Input<string>; readonly hostPort?: number };
-  /** Kubernetes: namespace and cluster domain (default `cluster.local`). */
-  readonly kubernetes?: { readonly namespace: string; readonly clusterDomain?: string };
-  /** Linux: hosts (one replica each), Node.js binary (default `/usr/bin/node`), server entry (default `/opt/kes-server/src/cli/main.ts`). */
-  readonly linux?: { readonly hosts: readonly LinuxHost[]; readonly nodeBinary?: string; readonly serverEntry?: string };
+}
+
+/** Arguments of `KesDeployment`: the common ones and those of the `target`. */
+export type KesDeploymentArgs =
+  | (KesDeploymentCommonArgs & {
+      readonly target: 'docker';
+      /** Image reference; default: built from `kes-server/` (context: the package root). */
+      readonly image?: pulumi.Input<string>;
+      /**
+       * The network the replicas join (with the alias `<name>-kes`), and the first loopback host
+       * port replicas are published on (replica i at `hostPort + i`; default: not published).
+       */
+      readonly docker: { readonly network: pulumi.Input<string>; readonly hostPort?: number };
+    })
+  | (KesDeploymentCommonArgs & {
+      readonly target: 'kubernetes';
+      /** A pushed image reference the cluster can pull. */
+      readonly image: pulumi.Input<string>;
+      /** Namespace and cluster domain (default `cluster.local`). */
+      readonly kubernetes: { readonly namespace: string; readonly clusterDomain?: string };
+    })
+  | (KesDeploymentCommonArgs & {
+      readonly target: 'linux';
+      /** Hosts (one replica each), Node.js binary (default `/usr/bin/node`), server entry (default `/opt/kes-server/src/cli/main.ts`). */
+      readonly linux: { readonly hosts: readonly LinuxHost[]; readonly nodeBinary?: string; readonly serverEntry?: string };
+    });
+
+/** Replica limits of a KES deployment. */
+export const KES_REPLICAS = { min: 1, max: 16, default: 2 } as const;
+
+/** The checks of `KesDeploymentArgs` that need no rendering; throws `RenderError` naming the argument. */
+export function validateKesDeploymentArgs(a: KesDeploymentArgs): void {
+  requireOneOf('target', a.target, TARGETS);
+  const replicas = a.replicas ?? KES_REPLICAS.default;
+  requireInt('replicas', replicas, KES_REPLICAS.min, KES_REPLICAS.max);
+  switch (a.target) {
+    case 'docker':
+      requirePresent('docker', a.docker, 'required for the docker target');
+      if (a.docker.hostPort !== undefined) requirePort('docker.hostPort', a.docker.hostPort + replicas - 1);
+      break;
+    case 'kubernetes':
+      requireDnsLabel('kubernetes.namespace', a.kubernetes?.namespace, 63);
+      requirePresent('image', a.image, 'the kubernetes target needs a pushed image');
+      break;
+    case 'linux':
+      requireNonEmptyList('linux.hosts', a.linux?.hosts, 'at least one host');
+      break;
+  }
 }
 
 /** The names clients use to reach the replicas, for the server certificate's SANs. */
-export function kesSanTarget(name: string, args: Pick<KesDeploymentArgs, 'target' | 'replicas' | 'kubernetes' | 'linux'>): KesSanTarget {
+export function kesSanTarget(
+  name: string,
+  args:
+    | { readonly target: 'docker'; readonly replicas?: number }
+    | { readonly target: 'kubernetes'; readonly kubernetes: { readonly namespace: string; readonly clusterDomain?: string } }
+    | { readonly target: 'linux'; readonly linux: { readonly hosts: readonly LinuxHost[] } },
+): KesSanTarget {
   switch (args.target) {
     case 'docker':
-      return { target: 'docker', serviceName: `${name}-kes`, containerNames: kesContainerNames(name, args.replicas ?? 2) };
+      return { target: 'docker', serviceName: `${name}-kes`, containerNames: kesContainerNames(name, args.replicas ?? KES_REPLICAS.default) };
     case 'kubernetes':
-      return { target: 'kubernetes', serviceName: `${name}-kes`, namespace: args.kubernetes?.namespace ?? '', clusterDomain: args.kubernetes?.clusterDomain };
+      return { target: 'kubernetes', serviceName: `${name}-kes`, namespace: args.kubernetes.namespace, clusterDomain: args.kubernetes.clusterDomain };
     case 'linux':
-      return { target: 'linux', hosts: (args.linux?.hosts ?? []).map((h) => h.address) };
+      return { target: 'linux', hosts: args.linux.hosts.map((h) => h.address) };
     default: {
-      const never: never = args.target;
-      throw new Error(`invalid [target]: ${String(never)}`);
+      const never: never = args;
+      throw new RenderError('INVALID_ARGUMENT', 'target', `unknown target ${String((never as { target: unknown }).target)}`);
     }
   }
 }
@@ -113,14 +158,9 @@ export class KesDeployment extends pulumi.ComponentResource {
   public readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: KesDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('minio-sse-kes:index:KesDeployment', name, args, opts);
-    const replicas = args.replicas ?? 2;
-    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new pulumi.ResourceError('KesDeployment: invalid [replicas]: must be 1..16', this);
-    if (args.target === 'docker' && !args.docker) throw new pulumi.ResourceError('KesDeployment: invalid [docker]: required for the docker target', this);
-    if (args.target === 'kubernetes' && !args.kubernetes?.namespace) throw new pulumi.ResourceError('KesDeployment: invalid [kubernetes.namespace]: required for the kubernetes target', this);
-    if (args.target === 'kubernetes' && args.image === undefined) throw new pulumi.ResourceError('KesDeployment: invalid [image]: the kubernetes target needs a pushed image', this);
-    if (args.target === 'linux' && !args.linux?.hosts.length) throw new pulumi.ResourceError('KesDeployment: invalid [linux.hosts]: at least one host', this);
-    if (!['docker', 'kubernetes', 'linux'].includes(args.target)) throw new pulumi.ResourceError('KesDeployment: invalid [target]', this);
+    // Inputs stay out of the component's own state: they include private keys and credentials.
+    super('minio-sse-kes:index:KesDeployment', name, {}, opts);
+    const replicas = args.replicas ?? KES_REPLICAS.default;
 
     const dir = args.target === 'kubernetes' ? KES_K8S_PATHS.tlsDir : '/etc/kes/tls';
     const configFile = args.target === 'kubernetes' ? KES_K8S_PATHS.configFile : '/etc/kes/config.yaml';
@@ -155,8 +195,9 @@ export class KesDeployment extends pulumi.ComponentResource {
         },
       },
     });
-    // Validate everything known now, before the first resource.
+    // One validation pass, before the first resource.
     try {
+      validateKesDeploymentArgs(args);
       renderKesConfig(configArgs(PLACEHOLDER_A, PLACEHOLDER_M));
     } catch (e) {
       rethrowAsResourceError('KesDeployment', e, this);
@@ -169,22 +210,22 @@ export class KesDeployment extends pulumi.ComponentResource {
       case 'docker': {
         const dockerFiles: Record<string, pulumi.Input<string>> = { [configFile]: this.configYaml };
         for (const [k, v] of Object.entries(files)) dockerFiles[`${dir}/${k}`] = v;
-        const { containers } = declareDockerKes(this, name, { replicas, image: args.image, network: args.docker!.network, hostPort: args.docker!.hostPort, serviceName, files: dockerFiles, env, configFile });
+        const { containers } = declareDockerKes(this, name, { replicas, image: args.image, network: args.docker.network, hostPort: args.docker.hostPort, serviceName, files: dockerFiles, env, configFile });
         this.endpoints = kesContainerNames(name, replicas).map((c) => `https://${c}:${KES_PORT}`);
-        const hostPort = args.docker!.hostPort;
+        const hostPort = args.docker.hostPort;
         if (hostPort !== undefined) this.hostEndpoints = this.endpoints.map((_, i) => `https://127.0.0.1:${hostPort + i}`);
         this.ready = containers;
         break;
       }
       case 'kubernetes': {
-        const ns = args.kubernetes!.namespace;
-        const { deployment, service } = declareKubernetesKes(this, name, { serviceName, namespace: ns, replicas, image: args.image!, configYaml: this.configYaml, files, env });
-        this.endpoints = [`https://${serviceName}.${ns}.svc.${args.kubernetes!.clusterDomain ?? 'cluster.local'}:${KES_PORT}`];
+        const ns = args.kubernetes.namespace;
+        const { deployment, service } = declareKubernetesKes(this, name, { serviceName, namespace: ns, replicas, image: args.image, configYaml: this.configYaml, files, env });
+        this.endpoints = [`https://${serviceName}.${ns}.svc.${args.kubernetes.clusterDomain ?? 'cluster.local'}:${KES_PORT}`];
         this.ready = [deployment, service];
         break;
       }
       case 'linux': {
-        const l = args.linux!;
+        const l = args.linux;
         const unit = renderKesUnit({
           user: 'kes',
           group: 'kes',

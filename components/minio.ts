@@ -9,7 +9,8 @@ import type { MinioEnvArgs } from './render/minio-env.ts';
 import { renderMinioUnit } from './render/systemd.ts';
 import { MINIO_K8S_KES_DIR } from './render/kubernetes.ts';
 import { rethrowAsResourceError } from './errors.ts';
-import type { Target } from './kes-deployment.ts';
+import { TARGETS } from './kes-deployment.ts';
+import { requireDistributedDrives, requireDnsLabel, requireInt, requireNonEmptyList, requireOneOf, requirePort, requirePresent } from './render/validate.ts';
 import { declareDockerMinio } from './targets/docker/minio.ts';
 import { declareStatefulSetMinio, declareTenantMinio } from './targets/kubernetes/minio.ts';
 import { declareLinuxInstall } from './targets/linux/install.ts';
@@ -18,13 +19,8 @@ import { DEFAULT_MINIO_IMAGE } from './peers.ts';
 
 export { DEFAULT_MINIO_IMAGE };
 
-/** Arguments of `MinioCluster`. */
-export interface MinioClusterArgs {
-  readonly target: Target;
-  /** Image for Docker/Kubernetes; default `DEFAULT_MINIO_IMAGE`. */
-  readonly image?: string;
-  /** Nodes (Docker, Kubernetes; Linux: one per host); default 1. */
-  readonly nodes?: number;
+/** Arguments of `MinioCluster` every target shares. */
+interface MinioClusterCommonArgs {
   /** Drives per node; default 1. */
   readonly drivesPerNode?: number;
   readonly kes: {
@@ -42,15 +38,78 @@ export interface MinioClusterArgs {
   readonly rootUser?: string;
   /** Root password; default: generated (24 characters). */
   readonly rootPassword?: pulumi.Input<string>;
-  /** Docker: the network (shared with KES) and the 127.0.0.1 port of the first node's S3 API (default 9000). */
-  readonly docker?: { readonly network: pulumi.Input<string>; readonly hostPort?: number };
   /**
-   * Kubernetes: namespace, PVC size per drive (default `10Gi`) and class, and `mode`: a StatefulSet
-   * with headless Service (default) or a MinIO Operator `Tenant` (the operator must be installed).
+   * Keep the data when the stack is destroyed (Docker volumes are retained, not deleted); default
+   * true. Kubernetes keeps a StatefulSet's or Tenant's PersistentVolumeClaims anyway.
    */
-  readonly kubernetes?: { readonly namespace: string; readonly storageSize?: string; readonly storageClassName?: string; readonly mode?: 'statefulset' | 'tenant' };
-  /** Linux: hosts (one node each), MinIO binary (default `/usr/local/bin/minio`), drive path (prefix) (default `/srv/minio/data`). */
-  readonly linux?: { readonly hosts: readonly LinuxHost[]; readonly minioBinary?: string; readonly dataRoot?: string };
+  readonly retainData?: boolean;
+}
+
+/** Arguments of `MinioCluster`: the common ones and those of the `target`. */
+export type MinioClusterArgs =
+  | (MinioClusterCommonArgs & {
+      readonly target: 'docker';
+      /** Image; default `DEFAULT_MINIO_IMAGE`. */
+      readonly image?: string;
+      /** Nodes; default 1. */
+      readonly nodes?: number;
+      /** The network (shared with KES) and the 127.0.0.1 port of the first node's S3 API (default 9000). */
+      readonly docker: { readonly network: pulumi.Input<string>; readonly hostPort?: number };
+    })
+  | (MinioClusterCommonArgs & {
+      readonly target: 'kubernetes';
+      /** Image; default `DEFAULT_MINIO_IMAGE`. */
+      readonly image?: string;
+      /** Nodes (pods or Tenant servers); default 1. */
+      readonly nodes?: number;
+      /**
+       * Namespace, cluster domain (default `cluster.local`), PVC size per drive (default `10Gi`) and
+       * class, and `mode`: a StatefulSet with headless Service (default) or a MinIO Operator `Tenant`
+       * (the operator must be installed).
+       */
+      readonly kubernetes: {
+        readonly namespace: string;
+        readonly clusterDomain?: string;
+        readonly storageSize?: string;
+        readonly storageClassName?: string;
+        readonly mode?: 'statefulset' | 'tenant';
+      };
+    })
+  | (MinioClusterCommonArgs & {
+      readonly target: 'linux';
+      /** Hosts (one node each), MinIO binary (default `/usr/local/bin/minio`), drive path (prefix) (default `/srv/minio/data`). */
+      readonly linux: { readonly hosts: readonly LinuxHost[]; readonly minioBinary?: string; readonly dataRoot?: string };
+    });
+
+/** Node and drive limits of a MinIO deployment. */
+export const MINIO_LIMITS = { nodes: { min: 1, max: 32 }, drivesPerNode: { min: 1, max: 16 } } as const;
+
+/** Nodes of a MinIO deployment: one per host on Linux, `nodes` (default 1) elsewhere. */
+export function minioNodeCount(a: MinioClusterArgs): number {
+  return a.target === 'linux' ? (a.linux?.hosts?.length ?? 0) : (a.nodes ?? 1);
+}
+
+/** The checks of `MinioClusterArgs` that need no rendering; throws `RenderError` naming the argument. */
+export function validateMinioClusterArgs(a: MinioClusterArgs): void {
+  requireOneOf('target', a.target, TARGETS);
+  switch (a.target) {
+    case 'docker':
+      requirePresent('docker', a.docker, 'required for the docker target');
+      if (a.docker.hostPort !== undefined) requirePort('docker.hostPort', a.docker.hostPort);
+      break;
+    case 'kubernetes':
+      requireDnsLabel('kubernetes.namespace', a.kubernetes?.namespace, 63);
+      if (a.kubernetes.mode !== undefined) requireOneOf('kubernetes.mode', a.kubernetes.mode, ['statefulset', 'tenant']);
+      break;
+    case 'linux':
+      requireNonEmptyList('linux.hosts', a.linux?.hosts, 'at least one host');
+      break;
+  }
+  const nodes = minioNodeCount(a);
+  const drives = a.drivesPerNode ?? 1;
+  requireInt('nodes', nodes, MINIO_LIMITS.nodes.min, MINIO_LIMITS.nodes.max);
+  requireInt('drivesPerNode', drives, MINIO_LIMITS.drivesPerNode.min, MINIO_LIMITS.drivesPerNode.max);
+  requireDistributedDrives('drivesPerNode', nodes, drives);
 }
 
 /** `MINIO_VOLUMES` for explicit Linux hosts: every drive listed, so all form one server pool. */
@@ -72,8 +131,9 @@ export class MinioCluster extends pulumi.ComponentResource {
   public readonly renderedFiles?: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: MinioClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('minio-sse-kes:index:MinioCluster', name, args, opts);
-    const nodes = args.target === 'linux' ? (args.linux?.hosts.length ?? 0) : (args.nodes ?? 1);
+    // Inputs stay out of the component's own state: they include the root password and KES credentials.
+    super('minio-sse-kes:index:MinioCluster', name, {}, opts);
+    const nodes = minioNodeCount(args);
     const drives = args.drivesPerNode ?? 1;
     const rootUser = args.rootUser ?? 'minio-root';
     const useApiKey = args.kes.apiKey !== undefined;
@@ -91,13 +151,8 @@ export class MinioCluster extends pulumi.ComponentResource {
     });
     let envKeys: string[] = [];
     try {
-      if (!['docker', 'kubernetes', 'linux'].includes(args.target)) throw new Error('invalid [target]: must be docker, kubernetes or linux');
-      if (args.target === 'docker' && !args.docker) throw new Error('invalid [docker]: required for the docker target');
-      if (args.target === 'kubernetes' && !args.kubernetes?.namespace) throw new Error('invalid [kubernetes.namespace]: required for the kubernetes target');
-      if (args.target === 'linux' && nodes === 0) throw new Error('invalid [linux.hosts]: at least one host');
-      if (!Number.isInteger(nodes) || nodes < 1 || nodes > 32) throw new Error('invalid [nodes]: must be 1..32');
+      validateMinioClusterArgs(args);
       envKeys = Object.keys(renderMinioEnv(base(useApiKey ? 'kes:v1:placeholder' : undefined, 'placeholder-password', args.kes.endpoints))).filter((k) => k !== 'MINIO_VOLUMES');
-      if (nodes > 1 && nodes * drives < 4) throw new Error('invalid [drivesPerNode]: a distributed deployment needs at least 4 drives in total');
     } catch (e) {
       rethrowAsResourceError('MinioCluster', e, this);
     }
@@ -113,21 +168,28 @@ export class MinioCluster extends pulumi.ComponentResource {
       files['client.crt'] = args.kes.clientCertPem;
       files['client.key'] = pulumi.secret(args.kes.clientKeyPem);
     }
-    const image = args.image ?? DEFAULT_MINIO_IMAGE;
-
     switch (args.target) {
       case 'docker': {
-        const d = args.docker!;
+        const d = args.docker;
         const pathFiles = Object.fromEntries(Object.entries(files).map(([k, v]) => [`${dir}/${k}`, v]));
-        const out = declareDockerMinio(this, `${name}-minio`, { image, nodes, drivesPerNode: drives, network: d.network, hostPort: d.hostPort ?? 9000, env, files: pathFiles });
+        const out = declareDockerMinio(this, `${name}-minio`, {
+          image: args.image ?? DEFAULT_MINIO_IMAGE,
+          nodes,
+          drivesPerNode: drives,
+          network: d.network,
+          hostPort: d.hostPort ?? 9000,
+          env,
+          files: pathFiles,
+          retainVolumes: args.retainData ?? true,
+        });
         this.endpoint = out.endpoint;
         this.ready = out.containers;
         break;
       }
       case 'kubernetes': {
-        const k = args.kubernetes!;
+        const k = args.kubernetes;
         const envRecord = Object.fromEntries(envKeys.map((key) => [key, pulumi.secret(env.apply((e) => e[key]))]));
-        const common = { image, namespace: k.namespace, nodes, drivesPerNode: drives, storageSize: k.storageSize ?? '10Gi', storageClassName: k.storageClassName, env: envRecord, files };
+        const common = { image: args.image ?? DEFAULT_MINIO_IMAGE, namespace: k.namespace, clusterDomain: k.clusterDomain ?? 'cluster.local', nodes, drivesPerNode: drives, storageSize: k.storageSize ?? '10Gi', storageClassName: k.storageClassName, env: envRecord, files };
         const out =
           (k.mode ?? 'statefulset') === 'tenant'
             ? declareTenantMinio(this, `${name}-minio`, { ...common, kesEndpoints: [...args.kes.endpoints], defaultKeyName: args.kes.defaultKeyName })
@@ -137,7 +199,7 @@ export class MinioCluster extends pulumi.ComponentResource {
         break;
       }
       case 'linux': {
-        const l = args.linux!;
+        const l = args.linux;
         const dataRoot = l.dataRoot ?? '/srv/minio/data';
         const volumes = linuxVolumes(l.hosts.map((h) => h.address), drives, dataRoot);
         const envFile = env.apply((e) => renderEnvFile({ ...e, MINIO_VOLUMES: volumes, MINIO_OPTS: '--console-address :9001' }));
@@ -158,8 +220,6 @@ export class MinioCluster extends pulumi.ComponentResource {
         this.ready = installed.commands;
         break;
       }
-      default:
-        throw new pulumi.ResourceError('MinioCluster: invalid [target]', this);
     }
     this.registerOutputs({ endpoint: this.endpoint, rootUser: this.rootUser, rootPassword: this.rootPassword, renderedFiles: this.renderedFiles });
   }

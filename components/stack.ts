@@ -9,46 +9,83 @@ import * as random from '@pulumi/random';
 import * as vault from '@pulumi/vault';
 import { BucketEncryption } from './bucket-encryption.ts';
 import { KesPki } from './pki.ts';
-import { KesDeployment, kesSanTarget } from './kes-deployment.ts';
-import type { KesDeploymentArgs, Target } from './kes-deployment.ts';
-import { MinioCluster } from './minio.ts';
+import { KES_REPLICAS, KesDeployment, TARGETS, kesSanTarget } from './kes-deployment.ts';
+import { MINIO_LIMITS, MinioCluster } from './minio.ts';
 import type { LinuxHost } from './targets/linux/install.ts';
-import { VaultKesBackend } from './vault-backend.ts';
+import { VaultKesBackend, validateVaultKesBackendArgs } from './vault-backend.ts';
 import type { VaultKesBackendArgs } from './vault-backend.ts';
 import { kesServerSans } from './render/pki.ts';
-import { isKesName } from './render/validate.ts';
+import {
+  RenderError,
+  requireBucketName,
+  requireDistributedDrives,
+  requireDnsLabel,
+  requireHttpUrl,
+  requireInt,
+  requireKesName,
+  requireNonEmptyList,
+  requireOneOf,
+  requirePort,
+  requirePresent,
+  within,
+} from './render/validate.ts';
 import { rethrowAsResourceError } from './errors.ts';
 import { providerFor } from './providers.ts';
 import { OPENBAO_IMAGE } from './peers.ts';
 
 export { OPENBAO_IMAGE };
 
-/**
- * Arguments of `MinioSseKes`. Explicit providers are found as the SDK finds them, by package: in
- * `opts.provider`, `opts.providers` (list or map) or inherited from a parent. `docker` /
- * `kubernetes` / `command` ones reach every child; a `vault` provider replaces the one declared from `vault.address`/`token`
- * (existing Vault only); a `minio` provider replaces the one declared from MinIO's endpoint (use it
- * when Pulumi cannot reach that endpoint directly, e.g. a cluster-internal Service).
- */
-export interface MinioSseKesArgs {
-  /** Where KES and MinIO run. */
-  readonly target: Target;
-  /**
-   * An existing Vault/OpenBao (`address` as KES reaches it; `token` for the Vault provider, unless
-   * `opts.providers` has one; `caCertPem` to verify Vault's certificate from KES), or `ephemeral`:
-   * an OpenBao dev container on the Docker target (in-memory; for CI), published on 127.0.0.1:`hostPort` (default 8200).
-   */
-  readonly vault:
-    | { readonly mode: 'existing'; readonly address: string; readonly token?: pulumi.Input<string>; readonly caCertPem?: pulumi.Input<string> }
-    | { readonly mode: 'ephemeral'; readonly hostPort?: number };
-  /** K/V mount, version, prefix, AppRole path, namespace; see `VaultKesBackendArgs`. */
+/** An existing Vault/OpenBao. */
+export interface ExistingVault {
+  readonly mode: 'existing';
+  /** Vault's URL as KES reaches it (from the containers, pods or hosts). */
+  readonly address: string;
+  /** Vault's URL as Pulumi reaches it, when it differs (e.g. from a laptop or CI); default `address`. */
+  readonly providerAddress?: string;
+  /** Token of the declared Vault provider (made secret here); not needed when a vault provider is given. */
+  readonly token?: pulumi.Input<string>;
+  /** PEM of the CA that signed Vault's certificate, for KES. */
+  readonly caCertPem?: pulumi.Input<string>;
+  /** A CA file on the machine running Pulumi, for the declared Vault provider. */
+  readonly providerCaCertFile?: string;
+}
+
+/** An OpenBao dev server in a container on the Docker target: in-memory, for CI. */
+export interface EphemeralVault {
+  readonly mode: 'ephemeral';
+  /** Loopback host port of its API; default 8200. */
+  readonly hostPort?: number;
+}
+
+/** How Pulumi reaches MinIO's S3 API for the buckets, when not at `minioEndpoint` over HTTP. */
+export interface MinioProviderEndpoint {
+  /** `host:port` (e.g. an Ingress or a port-forward). */
+  readonly endpoint: string;
+  /** Use HTTPS; default false. */
+  readonly ssl?: boolean;
+  /** A CA file on the machine running Pulumi that verifies `endpoint`. */
+  readonly caCertFile?: string;
+}
+
+/** A bucket whose default encryption is SSE-KMS with `key`. */
+export interface BucketSpec {
+  readonly name: string;
+  /** `defaultKey` or one of `keys`. */
+  readonly key: string;
+  /** Delete the bucket's objects on destroy (e.g. CI); default false, so destroy fails on a non-empty bucket. */
+  readonly forceDestroy?: boolean;
+}
+
+/** Arguments of `MinioSseKes` every target shares. */
+interface MinioSseKesCommonArgs {
+  /** K/V mount, version, prefix, AppRole path, role and policy names, namespace; see `VaultKesBackendArgs`. */
   readonly vaultLayout?: Omit<VaultKesBackendArgs, 'tokenPeriodSeconds'>;
   /** The default key (`MINIO_KMS_KES_KEY_NAME`); KES creates it at start-up. */
   readonly defaultKey: string;
   /** Further keys KES creates at start-up. */
   readonly keys?: readonly string[];
-  /** Buckets with their default SSE-KMS key (`defaultKey` or one of `keys`). */
-  readonly buckets?: ReadonlyArray<{ readonly name: string; readonly key: string }>;
+  /** Buckets with their default SSE-KMS key. */
+  readonly buckets?: readonly BucketSpec[];
   /** KES replicas (Docker, Kubernetes); default 2. Linux: one per host in `linux.kesHosts`. */
   readonly kesReplicas?: number;
   /** MinIO nodes (Docker, Kubernetes); default 1. Linux: one per host in `linux.minioHosts`. */
@@ -59,72 +96,180 @@ export interface MinioSseKesArgs {
   readonly minioAuth?: 'apiKey' | 'certificate';
   /** MinIO image; default `DEFAULT_MINIO_IMAGE`. */
   readonly minioImage?: string;
-  /** KES image; default on Docker: built from `kes-server/`. Required on Kubernetes (a pushed image). */
-  readonly kesImage?: pulumi.Input<string>;
+  /** Where Pulumi reaches MinIO to create buckets; default `minioEndpoint` over HTTP. */
+  readonly minioProvider?: MinioProviderEndpoint;
+  /** Certificates are renewed on the first `pulumi up` this many hours before they expire; default 720 (30 days). */
+  readonly earlyRenewalHours?: number;
   /**
-   * Docker: host port (on 127.0.0.1) of the first MinIO node's S3 API (default 9000), and the
-   * first of the ports KES replicas are published on (replica i at `kesHostPort + i`; default: not published).
+   * Keep the data on destroy: Docker volumes and the Vault K/V mount holding the keys are retained
+   * (not deleted); default true. Kubernetes keeps PersistentVolumeClaims anyway.
    */
-  readonly docker?: { readonly minioHostPort?: number; readonly kesHostPort?: number };
-  /** Kubernetes: namespace, cluster domain, MinIO as a StatefulSet (default) or Operator `Tenant`, PVC size. */
-  readonly kubernetes?: KesDeploymentArgs['kubernetes'] & { readonly minioMode?: 'statefulset' | 'tenant'; readonly storageSize?: string };
-  /** Linux: the hosts of KES and of MinIO (with `ssh`, installed over SSH; without, files are rendered only). */
-  readonly linux?: { readonly kesHosts: readonly LinuxHost[]; readonly minioHosts: readonly LinuxHost[] };
+  readonly retainData?: boolean;
 }
 
-/** Validates `MinioSseKesArgs` without declaring anything; throws Error naming the argument. */
+/**
+ * Arguments of `MinioSseKes`: the common ones and those of the `target`. Explicit providers are
+ * found as the SDK finds them, by package: in `opts.provider`, `opts.providers` (list or map) or
+ * inherited from a parent. `docker` / `kubernetes` / `command` ones reach every child; a `vault`
+ * provider replaces the one declared from `vault.address`/`token` (existing Vault only); a `minio`
+ * provider replaces the one declared from MinIO's endpoint.
+ */
+export type MinioSseKesArgs =
+  | (MinioSseKesCommonArgs & {
+      readonly target: 'docker';
+      /** An existing Vault, or an ephemeral OpenBao container (CI). */
+      readonly vault: ExistingVault | EphemeralVault;
+      /** KES image; default: built from `kes-server/`. */
+      readonly kesImage?: pulumi.Input<string>;
+      /**
+       * Loopback host ports: the first MinIO node's S3 API (default 9000) and the first KES replica
+       * (replica i at `kesHostPort + i`; default: not published).
+       */
+      readonly docker?: { readonly minioHostPort?: number; readonly kesHostPort?: number };
+    })
+  | (MinioSseKesCommonArgs & {
+      readonly target: 'kubernetes';
+      readonly vault: ExistingVault;
+      /** KES image the cluster can pull. */
+      readonly kesImage: pulumi.Input<string>;
+      /** Namespace, cluster domain (default `cluster.local`), MinIO as a StatefulSet (default) or Operator `Tenant`, PVC size. */
+      readonly kubernetes: {
+        readonly namespace: string;
+        readonly clusterDomain?: string;
+        readonly minioMode?: 'statefulset' | 'tenant';
+        readonly storageSize?: string;
+      };
+    })
+  | (MinioSseKesCommonArgs & {
+      readonly target: 'linux';
+      readonly vault: ExistingVault;
+      /** The hosts of KES and of MinIO (with `ssh`, installed over SSH; without, files are rendered only). */
+      readonly linux: { readonly kesHosts: readonly LinuxHost[]; readonly minioHosts: readonly LinuxHost[] };
+    });
+
+/**
+ * Every check of `MinioSseKesArgs`, in one pass before any resource (including those of the parts
+ * it declares); throws `RenderError` naming the argument.
+ */
 export function validateMinioSseKesArgs(a: MinioSseKesArgs): void {
-  if (!['docker', 'kubernetes', 'linux'].includes(a.target)) throw new Error(`invalid [target]: must be docker, kubernetes or linux`);
-  if (a.vault.mode === 'ephemeral' && a.target !== 'docker') throw new Error('invalid [vault.mode]: an ephemeral OpenBao needs the docker target');
-  if (a.vault.mode === 'existing' && !/^https?:\/\/[^\s]+$/.test(a.vault.address)) throw new Error('invalid [vault.address]: must be an http(s) URL');
-  if (a.vault.mode !== 'existing' && a.vault.mode !== 'ephemeral') throw new Error('invalid [vault.mode]: must be existing or ephemeral');
-  for (const [field, k] of [['defaultKey', a.defaultKey], ...(a.keys ?? []).map((k, i) => [`keys[${i}]`, k])] as Array<[string, string]>) {
-    if (!isKesName(k)) throw new Error(`invalid [${field}]: not a valid KES key name`);
+  requireOneOf('target', a.target, TARGETS);
+  requireOneOf('vault.mode', a.vault?.mode, ['existing', 'ephemeral']);
+  if (a.vault.mode === 'ephemeral') {
+    if (a.target !== 'docker') throw new RenderError('CONFLICTING_ARGUMENTS', 'vault.mode', 'an ephemeral OpenBao needs the docker target');
+    if (a.vault.hostPort !== undefined) requirePort('vault.hostPort', a.vault.hostPort);
+  } else {
+    requireHttpUrl('vault.address', a.vault.address);
+    if (a.vault.providerAddress !== undefined) requireHttpUrl('vault.providerAddress', a.vault.providerAddress);
   }
+  requireKesName('defaultKey', a.defaultKey);
+  (a.keys ?? []).forEach((k, i) => requireKesName(`keys[${i}]`, k));
   const known = new Set([a.defaultKey, ...(a.keys ?? [])]);
+  const seen = new Set<string>();
   (a.buckets ?? []).forEach((b, i) => {
-    if (!known.has(b.key)) throw new Error(`invalid [buckets[${i}].key]: key is neither defaultKey nor in keys`);
+    requireBucketName(`buckets[${i}].name`, b.name);
+    if (seen.has(b.name)) throw new RenderError('INVALID_ARGUMENT', `buckets[${i}].name`, 'the bucket is listed twice');
+    seen.add(b.name);
+    if (!known.has(b.key)) throw new RenderError('INVALID_ARGUMENT', `buckets[${i}].key`, 'key is neither defaultKey nor in keys');
   });
-  if (a.target === 'kubernetes' && !a.kubernetes?.namespace) throw new Error('invalid [kubernetes.namespace]: required for the kubernetes target');
-  if (a.target === 'kubernetes' && a.kesImage === undefined) throw new Error('invalid [kesImage]: the kubernetes target needs a pushed KES image');
-  if (a.target === 'linux' && (!a.linux?.kesHosts.length || !a.linux?.minioHosts.length)) throw new Error('invalid [linux]: kesHosts and minioHosts are required');
+  within('vaultLayout', () => validateVaultKesBackendArgs(a.vaultLayout ?? {}));
+  if (a.minioAuth !== undefined) requireOneOf('minioAuth', a.minioAuth, ['apiKey', 'certificate']);
+  if (a.earlyRenewalHours !== undefined) requireInt('earlyRenewalHours', a.earlyRenewalHours, 0, 8760);
+  if (a.minioProvider !== undefined) requirePresent('minioProvider.endpoint', a.minioProvider.endpoint, 'host:port of the S3 API');
+  const kesReplicas = a.kesReplicas ?? KES_REPLICAS.default;
+  requireInt('kesReplicas', kesReplicas, KES_REPLICAS.min, KES_REPLICAS.max);
+  switch (a.target) {
+    case 'docker':
+      if (a.docker?.minioHostPort !== undefined) requirePort('docker.minioHostPort', a.docker.minioHostPort);
+      if (a.docker?.kesHostPort !== undefined) requirePort('docker.kesHostPort', a.docker.kesHostPort + kesReplicas - 1);
+      break;
+    case 'kubernetes':
+      requireDnsLabel('kubernetes.namespace', a.kubernetes?.namespace, 63);
+      requirePresent('kesImage', a.kesImage, 'the kubernetes target needs a pushed image');
+      if (a.kubernetes.minioMode !== undefined) requireOneOf('kubernetes.minioMode', a.kubernetes.minioMode, ['statefulset', 'tenant']);
+      break;
+    case 'linux':
+      requireNonEmptyList('linux.kesHosts', a.linux?.kesHosts, 'at least one host');
+      requireNonEmptyList('linux.minioHosts', a.linux?.minioHosts, 'at least one host');
+      break;
+  }
+  const minioNodes = a.target === 'linux' ? a.linux.minioHosts.length : (a.minioNodes ?? 1);
+  const drives = a.minioDrivesPerNode ?? 1;
+  requireInt('minioNodes', minioNodes, MINIO_LIMITS.nodes.min, MINIO_LIMITS.nodes.max);
+  requireInt('minioDrivesPerNode', drives, MINIO_LIMITS.drivesPerNode.min, MINIO_LIMITS.drivesPerNode.max);
+  requireDistributedDrives('minioDrivesPerNode', minioNodes, drives);
+}
+
+/** Expiry (RFC 3339) of every certificate the system issued. */
+export interface CertificateExpiry {
+  readonly ca: pulumi.Output<string>;
+  readonly kesServer: pulumi.Output<string>;
+  readonly admin: pulumi.Output<string>;
+  /** MinIO's client certificate (`minioAuth: certificate`). */
+  readonly minio?: pulumi.Output<string>;
 }
 
 /** The whole system: Vault backend, PKI, KES, MinIO and buckets with default SSE-KMS. */
 export class MinioSseKes extends pulumi.ComponentResource {
+  /** `https://host:7373` of every KES replica as MinIO reaches them (`MINIO_KMS_KES_ENDPOINT`). */
   public readonly kesEndpoints: string[];
+  /** Docker with `docker.kesHostPort`: `https://127.0.0.1:<port>` of every replica, for the `kes` CLI on the Docker host. */
   public readonly kesHostEndpoints: string[];
+  /** `host:port` of MinIO's S3 API (Docker: on 127.0.0.1; Kubernetes: the in-cluster Service). */
   public readonly minioEndpoint: string;
+  /** MinIO's root user. */
   public readonly minioRootUser: string;
+  /** MinIO's root password (secret). */
   public readonly minioRootPassword: pulumi.Output<string>;
+  /** Hex identity of the KES admin (`admin.identity`). */
   public readonly adminIdentity: pulumi.Output<string>;
+  /** The admin's client certificate, for the `kes` CLI (`--cert`, with `adminPrivateKeyPem` as `--key`). */
+  public readonly adminCertPem: pulumi.Output<string>;
+  /** The admin's private key (secret). */
+  public readonly adminPrivateKeyPem: pulumi.Output<string>;
+  /** Hex identity MinIO presents to KES. */
   public readonly minioIdentity: pulumi.Output<string>;
+  /** The CA that issued KES's server certificate and the client certificates (`kes --ca`, MinIO's `MINIO_KMS_KES_CAPATH`). */
   public readonly caCertPem: pulumi.Output<string>;
+  /** When each certificate expires (RFC 3339); `pulumi up` renews them `earlyRenewalHours` before. */
+  public readonly certificateExpiry: CertificateExpiry;
+  /** Names of the encrypted buckets. */
   public readonly buckets: string[];
+  /** The ephemeral OpenBao's root token (secret); undefined for an existing Vault. */
+  public readonly openbaoRootToken?: pulumi.Output<string>;
+  /** The provider that creates the buckets, for further MinIO resources (users, policies, more buckets). */
+  public readonly minioProvider: pulumi.ProviderResource;
+  /** The parts: Vault backend, PKI, KES, MinIO and one `BucketEncryption` per bucket. */
+  public readonly vaultBackend: VaultKesBackend;
+  public readonly pki: KesPki;
+  public readonly kes: KesDeployment;
+  public readonly minio: MinioCluster;
+  public readonly bucketEncryptions: BucketEncryption[];
 
   constructor(name: string, args: MinioSseKesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('minio-sse-kes:index:MinioSseKes', name, args, opts);
+    // Inputs stay out of the component's own state: they include the Vault token and SSH keys.
+    super('minio-sse-kes:index:MinioSseKes', name, {}, opts);
     const givenVault = providerFor(this, 'vault');
     const givenMinio = providerFor(this, 'minio');
     try {
       validateMinioSseKesArgs(args);
       if (args.vault.mode === 'existing' && args.vault.token === undefined && givenVault === undefined) {
-        throw new Error('invalid [vault.token]: required unless a vault provider is given (opts.provider, opts.providers or a parent)');
+        throw new RenderError('MISSING_ARGUMENT', 'vault.token', 'required unless a vault provider is given (opts.provider, opts.providers or a parent)');
       }
     } catch (e) {
       rethrowAsResourceError('MinioSseKes', e, this);
     }
     const parent = { parent: this };
-    let network: docker.Network | undefined;
-    if (args.target === 'docker') network = new docker.Network(`${name}-net`, { name: `${name}-net`, driver: 'bridge' }, parent);
+    const retainData = args.retainData ?? true;
+    const network = args.target === 'docker' ? new docker.Network(`${name}-net`, { name: `${name}-net`, driver: 'bridge' }, parent) : undefined;
 
-    // Vault provider: an explicit one in opts wins for an existing Vault; otherwise one is declared here.
+    // Vault provider: an explicit one wins for an existing Vault; otherwise one is declared here.
     let vaultEndpoint: string;
     let vaultProvider: pulumi.ProviderResource;
     if (args.vault.mode === 'ephemeral') {
       const token = new random.RandomPassword(`${name}-openbao-token`, { length: 32, special: false }, parent);
       const image = new docker.RemoteImage(`${name}-openbao-image`, { name: OPENBAO_IMAGE, keepLocally: true }, parent);
       const port = args.vault.hostPort ?? 8200;
+      this.openbaoRootToken = pulumi.secret(token.result);
       const bao = new docker.Container(
         `${name}-openbao`,
         {
@@ -143,26 +288,46 @@ export class MinioSseKes extends pulumi.ComponentResource {
         parent,
       );
       vaultEndpoint = `http://${name}-openbao:8200`;
-      vaultProvider = new vault.Provider(`${name}-vault`, { address: `http://127.0.0.1:${port}`, token: pulumi.secret(token.result), skipChildToken: true, skipGetVaultVersion: true }, { parent: this, dependsOn: [bao] });
+      vaultProvider = new vault.Provider(`${name}-vault`, { address: `http://127.0.0.1:${port}`, token: this.openbaoRootToken, skipChildToken: true, skipGetVaultVersion: true }, { parent: this, dependsOn: [bao] });
     } else {
       vaultEndpoint = args.vault.address;
-      vaultProvider = givenVault ?? new vault.Provider(`${name}-vault`, { address: args.vault.address, token: pulumi.secret(args.vault.token as pulumi.Input<string>) }, parent);
+      vaultProvider =
+        givenVault ??
+        new vault.Provider(
+          `${name}-vault`,
+          { address: args.vault.providerAddress ?? args.vault.address, token: pulumi.secret(args.vault.token as pulumi.Input<string>), caCertFile: args.vault.providerCaCertFile },
+          parent,
+        );
     }
     const layout = args.vaultLayout ?? {};
-    // Role and policy are named after the system, so several systems can share one Vault.
-    const backend = new VaultKesBackend(
+    // Role and policy are named after the system, so several systems can share one Vault; shared
+    // mounts (K/V, AppRole) are created only for the ephemeral OpenBao unless asked for.
+    const ownsVault = args.vault.mode === 'ephemeral';
+    this.vaultBackend = new VaultKesBackend(
       `${name}-vault-backend`,
-      { roleName: `${name}-kes`, policyName: `${name}-kes`, ...layout },
+      { roleName: `${name}-kes`, policyName: `${name}-kes`, createMount: ownsVault, createAuthBackend: ownsVault, retainMount: retainData, ...layout },
       { parent: this, providers: { vault: vaultProvider } },
     );
+    const backend = this.vaultBackend;
 
-    const kesArgsBase = { target: args.target, replicas: args.kesReplicas ?? 2, kubernetes: args.kubernetes, linux: args.linux ? { hosts: args.linux.kesHosts } : undefined };
-    const pki = new KesPki(`${name}-pki`, { serverSans: kesServerSans(kesSanTarget(name, kesArgsBase)), minioAuth: args.minioAuth ?? 'apiKey' }, parent);
+    const kesReplicas = args.kesReplicas ?? KES_REPLICAS.default;
+    const kesTarget =
+      args.target === 'docker'
+        ? ({ target: 'docker', replicas: kesReplicas, image: args.kesImage, docker: { network: network!.name, hostPort: args.docker?.kesHostPort } } as const)
+        : args.target === 'kubernetes'
+          ? ({ target: 'kubernetes', replicas: kesReplicas, image: args.kesImage, kubernetes: { namespace: args.kubernetes.namespace, clusterDomain: args.kubernetes.clusterDomain } } as const)
+          : ({ target: 'linux', replicas: kesReplicas, linux: { hosts: args.linux.kesHosts } } as const);
+    this.pki = new KesPki(
+      `${name}-pki`,
+      { serverSans: kesServerSans(kesSanTarget(name, kesTarget)), minioAuth: args.minioAuth ?? 'apiKey', earlyRenewalHours: args.earlyRenewalHours },
+      parent,
+    );
+    const pki = this.pki;
     const keys = [...new Set([args.defaultKey, ...(args.keys ?? [])])].sort();
-    const kes = new KesDeployment(
+    this.kes = new KesDeployment(
       name,
       {
-        ...kesArgsBase,
+        ...kesTarget,
         vault: {
           endpoint: vaultEndpoint,
           engine: backend.engine,
@@ -182,44 +347,61 @@ export class MinioSseKes extends pulumi.ComponentResource {
         adminIdentity: pki.adminIdentity,
         minioIdentity: pki.minioIdentity,
         keys,
-        image: args.kesImage,
-        docker: network ? { network: network.name, hostPort: args.docker?.kesHostPort } : undefined,
       },
       parent,
     );
-    const cluster = new MinioCluster(
+    const kes = this.kes;
+    const minioCommon = {
+      drivesPerNode: args.minioDrivesPerNode,
+      retainData,
+      kes: { endpoints: kes.endpoints, caCertPem: pki.caCertPem, defaultKeyName: args.defaultKey, apiKey: pki.minioApiKey, clientCertPem: pki.minioClient?.certPem, clientKeyPem: pki.minioClient?.privateKeyPem },
+    };
+    this.minio = new MinioCluster(
       name,
-      {
-        target: args.target,
-        image: args.minioImage,
-        nodes: args.minioNodes,
-        drivesPerNode: args.minioDrivesPerNode,
-        kes: { endpoints: kes.endpoints, caCertPem: pki.caCertPem, defaultKeyName: args.defaultKey, apiKey: pki.minioApiKey, clientCertPem: pki.minioClient?.certPem, clientKeyPem: pki.minioClient?.privateKeyPem },
-        docker: network ? { network: network.name, hostPort: args.docker?.minioHostPort } : undefined,
-        kubernetes: args.kubernetes ? { namespace: args.kubernetes.namespace, mode: args.kubernetes.minioMode, storageSize: args.kubernetes.storageSize } : undefined,
-        linux: args.linux ? { hosts: args.linux.minioHosts } : undefined,
-      },
+      args.target === 'docker'
+        ? { ...minioCommon, target: 'docker', image: args.minioImage, nodes: args.minioNodes, docker: { network: network!.name, hostPort: args.docker?.minioHostPort } }
+        : args.target === 'kubernetes'
+          ? {
+              ...minioCommon,
+              target: 'kubernetes',
+              image: args.minioImage,
+              nodes: args.minioNodes,
+              kubernetes: { namespace: args.kubernetes.namespace, clusterDomain: args.kubernetes.clusterDomain, mode: args.kubernetes.minioMode, storageSize: args.kubernetes.storageSize },
+            }
+          : { ...minioCommon, target: 'linux', linux: { hosts: args.linux.minioHosts } },
       { parent: this, dependsOn: kes.ready },
     );
-    const minioProvider =
+    const cluster = this.minio;
+    const endpoint = args.minioProvider;
+    this.minioProvider =
       givenMinio ??
       new minio.Provider(
         `${name}-minio`,
-        { minioServer: cluster.endpoint, minioUser: cluster.rootUser, minioPassword: cluster.rootPassword, minioSsl: false },
+        {
+          minioServer: endpoint?.endpoint ?? cluster.endpoint,
+          minioUser: cluster.rootUser,
+          minioPassword: cluster.rootPassword,
+          minioSsl: endpoint?.ssl ?? false,
+          minioCacertFile: endpoint?.caCertFile,
+        },
         { parent: this, dependsOn: cluster.ready },
       );
     this.buckets = (args.buckets ?? []).map((b) => b.name);
-    for (const b of args.buckets ?? []) {
-      new BucketEncryption(`${name}-${b.name}`, { bucket: b.name, keyId: b.key }, { parent: this, providers: { minio: minioProvider }, dependsOn: cluster.ready });
-    }
+    this.bucketEncryptions = (args.buckets ?? []).map(
+      (b) =>
+        new BucketEncryption(`${name}-${b.name}`, { bucket: b.name, keyId: b.key, forceDestroy: b.forceDestroy }, { parent: this, providers: { minio: this.minioProvider }, dependsOn: cluster.ready }),
+    );
     this.kesEndpoints = kes.endpoints;
     this.kesHostEndpoints = kes.hostEndpoints;
     this.minioEndpoint = cluster.endpoint;
     this.minioRootUser = cluster.rootUser;
     this.minioRootPassword = cluster.rootPassword;
     this.adminIdentity = pki.adminIdentity;
+    this.adminCertPem = pki.admin.certPem;
+    this.adminPrivateKeyPem = pki.admin.privateKeyPem;
     this.minioIdentity = pki.minioIdentity;
     this.caCertPem = pki.caCertPem;
+    this.certificateExpiry = pki.expiry;
     this.registerOutputs({
       kesEndpoints: this.kesEndpoints,
       kesHostEndpoints: this.kesHostEndpoints,
@@ -227,9 +409,13 @@ export class MinioSseKes extends pulumi.ComponentResource {
       minioRootUser: this.minioRootUser,
       minioRootPassword: this.minioRootPassword,
       adminIdentity: this.adminIdentity,
+      adminCertPem: this.adminCertPem,
+      adminPrivateKeyPem: this.adminPrivateKeyPem,
       minioIdentity: this.minioIdentity,
       caCertPem: this.caCertPem,
+      certificateExpiry: this.certificateExpiry,
       buckets: this.buckets,
+      openbaoRootToken: this.openbaoRootToken,
     });
   }
 }

@@ -6,6 +6,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as vault from '@pulumi/vault';
 import { appRoleRoleParameters, kesAppRoleName, kesVaultPolicyName, kvMountOptions, renderKesVaultPolicy } from './render/vault.ts';
 import { rethrowAsResourceError } from './errors.ts';
+import { requireOneOf, requirePresent, requireVaultName, requireVaultPath } from './render/validate.ts';
 
 /** Arguments of `VaultKesBackend`. */
 export interface VaultKesBackendArgs {
@@ -17,6 +18,11 @@ export interface VaultKesBackendArgs {
   readonly prefix?: string;
   /** Mount the K/V engine (false: it exists already); default true. */
   readonly createMount?: boolean;
+  /**
+   * Keep the K/V mount, and with it every key, when the stack is destroyed (Pulumi forgets it
+   * instead of unmounting); default true. Only with `createMount`.
+   */
+  readonly retainMount?: boolean;
   /** AppRole auth mount path; default `approle`. */
   readonly approlePath?: string;
   /** Enable the AppRole backend (false: reuse an existing one at `approlePath`); default true. */
@@ -32,32 +38,51 @@ export interface VaultKesBackendArgs {
   readonly tokenPeriodSeconds?: number;
 }
 
+/** Every check of `VaultKesBackendArgs`; throws `RenderError` naming the argument. */
+export function validateVaultKesBackendArgs(a: VaultKesBackendArgs): void {
+  if (a.createNamespace) requirePresent('namespace', a.namespace, 'createNamespace needs a namespace');
+  if (a.version !== undefined) requireOneOf('version', a.version, ['v1', 'v2']);
+  requireVaultPath('engine', a.engine ?? 'kv');
+  requireVaultPath('approlePath', a.approlePath ?? 'approle');
+  const policyName = a.policyName ?? kesVaultPolicyName;
+  requireVaultName('roleName', a.roleName ?? kesAppRoleName);
+  requireVaultName('policyName', policyName);
+  renderKesVaultPolicy({ engine: a.engine ?? 'kv', version: a.version ?? 'v1', prefix: a.prefix ?? '' });
+  appRoleRoleParameters({ policies: [policyName], tokenPeriodSeconds: a.tokenPeriodSeconds });
+}
+
 /** Vault side of KES. `roleId` is public, `secretId` is a secret. */
 export class VaultKesBackend extends pulumi.ComponentResource {
+  /** AppRole role id KES logs in with. */
   public readonly roleId: pulumi.Output<string>;
+  /** AppRole secret id (secret). */
   public readonly secretId: pulumi.Output<string>;
+  /** Name of the least-privilege policy. */
   public readonly policyName: pulumi.Output<string>;
+  /** K/V mount path. */
   public readonly engine: string;
+  /** K/V version. */
   public readonly version: 'v1' | 'v2';
+  /** Folder inside the engine where keys live. */
   public readonly prefix: string;
+  /** AppRole auth mount path. */
   public readonly approlePath: string;
+  /** Namespace of every resource, if any. */
   public readonly namespace: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: VaultKesBackendArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('minio-sse-kes:index:VaultKesBackend', name, args, opts);
+    super('minio-sse-kes:index:VaultKesBackend', name, {}, opts);
     this.engine = args.engine ?? 'kv';
     this.version = args.version ?? 'v1';
     this.prefix = args.prefix ?? '';
     this.approlePath = args.approlePath ?? 'approle';
     const roleName = args.roleName ?? kesAppRoleName;
     const policyName = args.policyName ?? kesVaultPolicyName;
-    if (args.createNamespace && !args.namespace) {
-      throw new pulumi.ResourceError('VaultKesBackend: invalid [namespace]: createNamespace needs a namespace', this);
-    }
     let policyText = '';
     let role: ReturnType<typeof appRoleRoleParameters>;
     let mount: ReturnType<typeof kvMountOptions>;
     try {
+      validateVaultKesBackendArgs(args);
       policyText = renderKesVaultPolicy({ engine: this.engine, version: this.version, prefix: this.prefix });
       role = appRoleRoleParameters({ policies: [policyName], tokenPeriodSeconds: args.tokenPeriodSeconds });
       mount = kvMountOptions({ version: this.version });
@@ -74,7 +99,13 @@ export class VaultKesBackend extends pulumi.ComponentResource {
     const nsArg = { namespace: namespace as pulumi.Input<string> | undefined };
     const deps: pulumi.Resource[] = [];
     if (args.createMount ?? true) {
-      deps.push(new vault.Mount(`${name}-kv`, { path: this.engine, type: mount.type, options: mount.options, description: 'KES keys', ...nsArg }, parent));
+      deps.push(
+        new vault.Mount(
+          `${name}-kv`,
+          { path: this.engine, type: mount.type, options: mount.options, description: 'KES keys', ...nsArg },
+          { parent: this, retainOnDelete: args.retainMount ?? true },
+        ),
+      );
     }
     const authDeps: pulumi.Resource[] = [];
     if (args.createAuthBackend ?? true) {

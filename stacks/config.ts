@@ -1,9 +1,16 @@
 /**
- * Stack configuration → `MinioSseKesArgs`, validated before any resource is declared. Pure: the
- * program passes a getter over `pulumi.Config`, tests a getter over a `Pulumi.<stack>.yaml`.
- * Errors name the configuration key (`minio-sse-kes:<key>`).
+ * Stack configuration → `MinioSseKesArgs`, validated before any resource is declared: this module
+ * parses (types, required keys), the components' own validation checks the values, and its
+ * errors are reported under the config key. The program passes getters over `pulumi.Config`,
+ * tests a getter over a `Pulumi.<stack>.yaml`. Errors name the key (`minio-sse-kes:<key>`).
  */
-import type { MinioSseKesArgs } from '../components/stack.ts';
+import * as pulumi from '@pulumi/pulumi';
+import { validateMinioSseKesArgs } from '../components/stack.ts';
+import type { EphemeralVault, ExistingVault, MinioSseKesArgs } from '../components/stack.ts';
+import { KES_REPLICAS, TARGETS } from '../components/kes-deployment.ts';
+import { DEFAULT_EARLY_RENEWAL_HOURS } from '../components/pki.ts';
+import type { LinuxHost } from '../components/targets/linux/install.ts';
+import { isRenderError, requireOneOf } from '../components/render/validate.ts';
 
 export const PROJECT = 'minio-sse-kes';
 
@@ -44,22 +51,40 @@ export function stackPortBase(stack: string): number {
   return 20000 + 20 * (h % 600);
 }
 
+/** Runs a rule of `components/render/validate.ts` for `key`: its error becomes a `StackConfigError`. */
+function check(key: string, rule: () => void): void {
+  try {
+    rule();
+  } catch (e) {
+    if (isRenderError(e)) throw new StackConfigError(key, e.what);
+    throw e;
+  }
+}
+
 function oneOf<T extends string>(get: Get, key: string, allowed: readonly T[], dflt?: T): T {
   const v = get(key) ?? dflt;
   if (v === undefined) throw new StackConfigError(key, `required, one of ${allowed.join(', ')}`);
-  if (!allowed.includes(v as T)) throw new StackConfigError(key, `must be one of ${allowed.join(', ')}`);
+  check(key, () => requireOneOf(key, v, allowed));
   return v as T;
 }
 
-function int(get: Get, key: string, dflt: number, min: number, max: number): number {
+/** An integer (range rules are the components'); `undefined` when not set. */
+function int(get: Get, key: string): number | undefined {
   const raw = get(key);
-  if (raw === undefined) return dflt;
+  if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new StackConfigError(key, `must be an integer between ${min} and ${max}`);
+  if (raw.trim() === '' || !Number.isInteger(n)) throw new StackConfigError(key, 'must be an integer');
   return n;
 }
 
-function json<T>(get: Get, key: string, check: (v: unknown) => v is T): T | undefined {
+function bool(get: Get, key: string): boolean | undefined {
+  const raw = get(key);
+  if (raw === undefined) return undefined;
+  if (raw !== 'true' && raw !== 'false') throw new StackConfigError(key, 'must be true or false');
+  return raw === 'true';
+}
+
+function json<T>(get: Get, key: string, shape: (v: unknown) => v is T): T | undefined {
   const raw = get(key);
   if (raw === undefined) return undefined;
   let v: unknown;
@@ -68,78 +93,167 @@ function json<T>(get: Get, key: string, check: (v: unknown) => v is T): T | unde
   } catch {
     throw new StackConfigError(key, 'must be a YAML list or object');
   }
-  if (!check(v)) throw new StackConfigError(key, 'has the wrong shape');
+  if (!shape(v)) throw new StackConfigError(key, 'has the wrong shape');
   return v;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-const isBuckets = (v: unknown): v is Array<{ name: string; key: string }> =>
-  Array.isArray(v) && v.every((b) => typeof b === 'object' && b !== null && typeof b.name === 'string' && typeof b.key === 'string');
-const isHosts = (v: unknown): v is Array<{ address: string; sshUser?: string }> =>
-  Array.isArray(v) && v.length > 0 && v.every((h) => typeof h === 'object' && h !== null && typeof h.address === 'string');
+const isBuckets = (v: unknown): v is Array<{ name: string; key: string; forceDestroy?: boolean }> =>
+  Array.isArray(v) &&
+  v.every((b) => isObject(b) && typeof b.name === 'string' && typeof b.key === 'string' && (b.forceDestroy === undefined || typeof b.forceDestroy === 'boolean'));
+const isHosts = (v: unknown): v is Array<{ address: string; sshUser?: string; sshPort?: number }> =>
+  Array.isArray(v) && v.length > 0 && v.every((h) => isObject(h) && typeof h.address === 'string');
+
+/** The config key of each argument the components name in a `RenderError`. */
+const KEY_OF_FIELD: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^vault\.mode$/, 'vaultMode'],
+  [/^vault\.address$/, 'vaultAddress'],
+  [/^vault\.providerAddress$/, 'vaultProviderAddress'],
+  [/^vault\.hostPort$/, 'openbaoHostPort'],
+  [/^vault\.token$/, 'vaultToken'],
+  [/^vaultLayout\.engine$/, 'vaultEngine'],
+  [/^vaultLayout\.version$/, 'vaultKvVersion'],
+  [/^vaultLayout\.prefix$/, 'vaultPrefix'],
+  [/^vaultLayout\.approlePath$/, 'vaultApprolePath'],
+  [/^vaultLayout\.roleName$/, 'vaultRoleName'],
+  [/^vaultLayout\.policyName$/, 'vaultPolicyName'],
+  [/^vaultLayout\.(namespace|policies)/, 'vaultNamespace'],
+  [/^keys\[/, 'keys'],
+  [/^buckets\[/, 'buckets'],
+  [/^docker\.minioHostPort$/, 'minioHostPort'],
+  [/^docker\.kesHostPort$/, 'kesHostPort'],
+  [/^kubernetes\.namespace$/, 'namespace'],
+  [/^kubernetes\.minioMode$/, 'minioMode'],
+  [/^linux\.kesHosts/, 'kesHosts'],
+  [/^linux\.minioHosts/, 'minioHosts'],
+  [/^minioProvider\./, 'minioProviderEndpoint'],
+];
+
+/** The config key that sets the argument `field` of `MinioSseKesArgs`. */
+export function configKeyOf(field: string): string {
+  return KEY_OF_FIELD.find(([re]) => re.test(field))?.[1] ?? field.replace(/[.[].*$/, '');
+}
+
+/** Secret values by key (`pulumi.Config.getSecret` in the program), kept out of plain strings. */
+type GetSecret = (key: string) => pulumi.Input<string> | undefined;
 
 /**
- * Reads and validates the stack configuration. `env` supplies `VAULT_TOKEN` when `vaultToken` is
- * not set (the Vault provider's own convention). Throws `StackConfigError` naming the key.
+ * Reads the stack configuration into `MinioSseKesArgs` and runs the components' validation on it,
+ * before any resource. `getSecret` reads `vaultToken` and `sshPrivateKey` (default: `get`, wrapped
+ * as secrets); `env` supplies `VAULT_TOKEN` when `vaultToken` is not set (the Vault provider's own
+ * convention). `stack` names the stack (the default host ports derive from it). Throws
+ * `StackConfigError` naming the key.
  */
-export function readStackConfig(get: Get, env: Readonly<Record<string, string | undefined>> = {}, stack = 'dev'): MinioSseKesArgs {
-  const ports = stackPortBase(stack);
-  const target = oneOf(get, 'target', ['docker', 'kubernetes', 'linux'] as const);
+export function readStackConfig(
+  get: Get,
+  env: Readonly<Record<string, string | undefined>> = {},
+  stack = 'dev',
+  getSecret: GetSecret = (key) => {
+    const v = get(key);
+    return v === undefined ? undefined : pulumi.secret(v);
+  },
+): MinioSseKesArgs {
+  const args = parseStackConfig(get, env, stack, getSecret);
+  try {
+    validateMinioSseKesArgs(args);
+  } catch (e) {
+    if (isRenderError(e)) throw new StackConfigError(configKeyOf(e.field), e.what);
+    throw e;
+  }
+  return args;
+}
+
+function parseStackConfig(get: Get, env: Readonly<Record<string, string | undefined>>, stack: string, getSecret: GetSecret): MinioSseKesArgs {
+  const target = oneOf(get, 'target', TARGETS);
   const vaultMode = oneOf(get, 'vaultMode', ['existing', 'ephemeral'] as const, 'existing');
-  if (vaultMode === 'ephemeral' && target !== 'docker') throw new StackConfigError('vaultMode', 'ephemeral needs target docker');
-  let vault: MinioSseKesArgs['vault'];
+  const ports = stackPortBase(stack);
+  const prefix = stackNamePrefix(get, stack);
+  let vault: ExistingVault | EphemeralVault;
   if (vaultMode === 'existing') {
     const address = get('vaultAddress');
-    if (!address || !/^https?:\/\/\S+$/.test(address)) throw new StackConfigError('vaultAddress', 'required: the http(s) URL of Vault/OpenBao');
-    const token = get('vaultToken') ?? env.VAULT_TOKEN;
-    if (!token) throw new StackConfigError('vaultToken', 'required (pulumi config set --secret vaultToken, or VAULT_TOKEN)');
-    vault = { mode: 'existing', address, token };
+    if (address === undefined) throw new StackConfigError('vaultAddress', 'required: the http(s) URL of Vault/OpenBao as KES reaches it');
+    const token = getSecret('vaultToken') ?? (env.VAULT_TOKEN === undefined ? undefined : pulumi.secret(env.VAULT_TOKEN));
+    if (token === undefined) throw new StackConfigError('vaultToken', 'required (pulumi config set --secret vaultToken, or VAULT_TOKEN)');
+    vault = {
+      mode: 'existing',
+      address,
+      providerAddress: get('vaultProviderAddress'),
+      token,
+      caCertPem: get('vaultCaCert'),
+      providerCaCertFile: get('vaultProviderCaCertFile'),
+    };
   } else {
-    vault = { mode: 'ephemeral', hostPort: int(get, 'openbaoHostPort', ports + 1, 1024, 65535) };
+    vault = { mode: 'ephemeral', hostPort: int(get, 'openbaoHostPort') ?? ports + 1 };
   }
-  const defaultKey = get('defaultKey') ?? 'minio-default';
-  const keys = json(get, 'keys', isStringList) ?? [];
-  const buckets = json(get, 'buckets', isBuckets) ?? [];
-  const nameOk = (k: string) => /^[0-9A-Za-z_](?:[0-9A-Za-z_-]{0,78}[0-9A-Za-z_])?$/.test(k) && k !== '_';
-  if (!nameOk(defaultKey)) throw new StackConfigError('defaultKey', 'not a valid KES key name');
-  keys.forEach((k) => {
-    if (!nameOk(k)) throw new StackConfigError('keys', 'contains an invalid KES key name');
-  });
-  buckets.forEach((b) => {
-    if (b.key !== defaultKey && !keys.includes(b.key)) throw new StackConfigError('buckets', 'a bucket key is neither defaultKey nor in keys');
-  });
-  const args: Record<string, unknown> = {
-    target,
-    vault,
-    defaultKey,
-    keys,
-    buckets,
-    kesReplicas: int(get, 'kesReplicas', 2, 1, 16),
-    minioNodes: int(get, 'minioNodes', 1, 1, 32),
-    minioDrivesPerNode: int(get, 'minioDrivesPerNode', 1, 1, 16),
+  // Shared mounts of an existing Vault are used, not created, unless the config says so.
+  const owns = vaultMode === 'ephemeral';
+  const minioProviderEndpoint = get('minioProviderEndpoint');
+  const common = {
+    defaultKey: get('defaultKey') ?? 'minio-default',
+    keys: json(get, 'keys', isStringList) ?? [],
+    buckets: json(get, 'buckets', isBuckets) ?? [],
+    kesReplicas: int(get, 'kesReplicas') ?? KES_REPLICAS.default,
+    minioNodes: int(get, 'minioNodes') ?? 1,
+    minioDrivesPerNode: int(get, 'minioDrivesPerNode') ?? 1,
     minioAuth: oneOf(get, 'minioAuth', ['apiKey', 'certificate'] as const, 'apiKey'),
     minioImage: get('minioImage'),
-    kesImage: get('kesImage'),
-    vaultLayout: { engine: get('vaultEngine') ?? 'kv', version: oneOf(get, 'vaultKvVersion', ['v1', 'v2'] as const, 'v1'), prefix: get('vaultPrefix') ?? '' },
+    minioProvider:
+      minioProviderEndpoint === undefined
+        ? undefined
+        : { endpoint: minioProviderEndpoint, ssl: bool(get, 'minioProviderSsl') ?? false, caCertFile: get('minioProviderCaCertFile') },
+    earlyRenewalHours: int(get, 'earlyRenewalHours') ?? DEFAULT_EARLY_RENEWAL_HOURS,
+    retainData: bool(get, 'retainData') ?? true,
+    vaultLayout: {
+      engine: get('vaultEngine') ?? 'kv',
+      version: oneOf(get, 'vaultKvVersion', ['v1', 'v2'] as const, 'v1'),
+      prefix: get('vaultPrefix'),
+      createMount: bool(get, 'vaultCreateMount') ?? owns,
+      approlePath: get('vaultApprolePath') ?? 'approle',
+      createAuthBackend: bool(get, 'vaultCreateAuthBackend') ?? owns,
+      namespace: get('vaultNamespace'),
+      createNamespace: bool(get, 'vaultCreateNamespace') ?? false,
+      roleName: get('vaultRoleName') ?? `${prefix}-kes`,
+      policyName: get('vaultPolicyName') ?? `${prefix}-kes`,
+    },
   };
-  if ((args.minioNodes as number) > 1 && (args.minioNodes as number) * (args.minioDrivesPerNode as number) < 4) {
-    throw new StackConfigError('minioDrivesPerNode', 'a distributed MinIO needs at least 4 drives in total');
+  switch (target) {
+    case 'docker':
+      return {
+        ...common,
+        target,
+        vault,
+        kesImage: get('kesImage'),
+        docker: { minioHostPort: int(get, 'minioHostPort') ?? ports, kesHostPort: int(get, 'kesHostPort') ?? ports + 2 },
+      };
+    case 'kubernetes': {
+      if (vault.mode !== 'existing') throw new StackConfigError('vaultMode', 'an ephemeral OpenBao needs the docker target');
+      const namespace = get('namespace');
+      if (namespace === undefined) throw new StackConfigError('namespace', 'required: the Kubernetes namespace');
+      const kesImage = get('kesImage');
+      if (kesImage === undefined) throw new StackConfigError('kesImage', 'the kubernetes target needs a pushed image');
+      return {
+        ...common,
+        target,
+        vault,
+        kesImage,
+        kubernetes: {
+          namespace,
+          clusterDomain: get('clusterDomain') ?? 'cluster.local',
+          minioMode: oneOf(get, 'minioMode', ['statefulset', 'tenant'] as const, 'statefulset'),
+          storageSize: get('storageSize') ?? '10Gi',
+        },
+      };
+    }
+    case 'linux': {
+      if (vault.mode !== 'existing') throw new StackConfigError('vaultMode', 'an ephemeral OpenBao needs the docker target');
+      const sshKey = getSecret('sshPrivateKey');
+      const hosts = (key: string): LinuxHost[] => {
+        const list = json(get, key, isHosts);
+        if (!list) throw new StackConfigError(key, 'required on linux: a list of {address, sshUser?, sshPort?}');
+        return list.map((h) => ({ address: h.address, ssh: sshKey === undefined ? undefined : { user: h.sshUser ?? 'root', port: h.sshPort, privateKey: sshKey } }));
+      };
+      return { ...common, target, vault, linux: { kesHosts: hosts('kesHosts'), minioHosts: hosts('minioHosts') } };
+    }
   }
-  if (target === 'docker') args.docker = { minioHostPort: int(get, 'minioHostPort', ports, 1024, 65535), kesHostPort: int(get, 'kesHostPort', ports + 2, 1024, 65535) };
-  if (target === 'kubernetes') {
-    const namespace = get('namespace');
-    if (!namespace || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new StackConfigError('namespace', 'required: a Kubernetes namespace name');
-    if (!args.kesImage) throw new StackConfigError('kesImage', 'required on kubernetes: a pushed KES server image');
-    args.kubernetes = { namespace, minioMode: oneOf(get, 'minioMode', ['statefulset', 'tenant'] as const, 'statefulset'), storageSize: get('storageSize') ?? '10Gi' };
-  }
-  if (target === 'linux') {
-    const sshKey = get('sshPrivateKey');
-    const hosts = (key: string) => {
-      const list = json(get, key, isHosts);
-      if (!list) throw new StackConfigError(key, 'required on linux: a list of {address, sshUser?}');
-      return list.map((h) => ({ address: h.address, ssh: sshKey ? { user: h.sshUser ?? 'root', privateKey: sshKey } : undefined }));
-    };
-    args.linux = { kesHosts: hosts('kesHosts'), minioHosts: hosts('minioHosts') };
-  }
-  return args as unknown as MinioSseKesArgs;
 }

@@ -9,6 +9,15 @@ import { appLabels, requireDnsLabel } from './kubernetes-meta.ts';
 import type { K8sObject } from './kubernetes-meta.ts';
 
 
+/** Key of the KES CA in the Tenant's `externalCaCertSecret`: the file name the Operator mounts. */
+export const TENANT_CA_KEY = 'public.crt';
+
+/**
+ * Readiness of a Tenant for Pulumi (`pulumi.com/waitFor`): the Operator reports `Initialized` once
+ * MinIO serves, so buckets are created only then.
+ */
+export const TENANT_READY = 'jsonpath={.status.currentState}=Initialized';
+
 /** Mount point of the KES CA / client credential files inside the MinIO container. */
 export const MINIO_K8S_KES_DIR = '/etc/minio/kes';
 
@@ -145,7 +154,7 @@ export interface MinioTenantArgs {
   readonly configurationSecretName: string;
   readonly kesEndpoints: readonly string[];
   readonly defaultKeyName: string;
-  /** Secret holding the KES CA under `ca.crt`; mounted by the operator as `/tmp/certs/CAs/ca-0.crt`. */
+  /** Secret holding the KES CA under `public.crt` (`TENANT_CA_KEY`); mounted by the operator as `/tmp/certs/CAs/ca-0.crt`. */
   readonly kesCaSecretName: string;
   /** Exactly one: a Secret (key `apiKey`) with MinIO's KES API key, or a TLS Secret with its client certificate. */
   readonly apiKeySecretName?: string;
@@ -197,5 +206,10 @@ export function minioTenant(a: MinioTenantArgs): K8sObject {
     ],
   };
   if (a.clientCertSecretName) spec.externalClientCertSecrets = [{ name: a.clientCertSecretName, type: 'kubernetes.io/tls' }];
-  return { apiVersion: 'minio.min.io/v2', kind: 'Tenant', metadata: { name: a.name, namespace: a.namespace, labels: appLabels(a.name, 'minio') }, spec };
+  return {
+    apiVersion: 'minio.min.io/v2',
+    kind: 'Tenant',
+    metadata: { name: a.name, namespace: a.namespace, labels: appLabels(a.name, 'minio'), annotations: { 'pulumi.com/waitFor': TENANT_READY } },
+    spec,
+  };
 }

@@ -3,7 +3,7 @@
  * KES client credential, root credentials and the `MINIO_VOLUMES` expression; plus the systemd
  * `EnvironmentFile` text of such an environment.
  */
-import { RenderError, requireInt, requireKesName, requireNonEmpty, sortedRecord } from './validate.ts';
+import { RenderError, requireDistributedDrives, requireInt, requireKesName, requireNonEmpty, sortedRecord } from './validate.ts';
 
 /** Where MinIO's drives are. */
 export interface MinioVolumeLayout {
@@ -34,7 +34,7 @@ export function minioVolumes(l: MinioVolumeLayout): string {
   if (l.nodes === 1) return drives;
   requireNonEmpty('hostPrefix', l.hostPrefix);
   // Distributed MinIO needs at least 2 nodes with ≥ 4 drives in total per erasure set.
-  if (l.nodes * l.drivesPerNode < 4) throw new RenderError('INVALID_ARGUMENT', 'drivesPerNode', 'a distributed deployment needs at least 4 drives in total');
+  requireDistributedDrives('drivesPerNode', l.nodes, l.drivesPerNode);
   const first = l.firstHostIndex ?? 1;
   requireInt('firstHostIndex', first, 0, 1_000_000);
   const port = l.port ?? 9000;
@@ -111,11 +111,23 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * values with newlines or NUL (neither format can carry them safely).
  */
 export function renderEnvFile(env: Readonly<Record<string, string>>): string {
+  return envLines(sortedRecord(env), '');
+}
+
+/**
+ * The `config.env` of a MinIO Operator Tenant (the Secret named in `spec.configuration`): the
+ * root credentials as `export KEY="value"` lines, escaped exactly like `renderEnvFile`.
+ */
+export function renderTenantConfigEnv(a: { readonly rootUser: string; readonly rootPassword: string }): string {
+  return envLines({ MINIO_ROOT_USER: a.rootUser, MINIO_ROOT_PASSWORD: a.rootPassword }, 'export ');
+}
+
+function envLines(env: Readonly<Record<string, string>>, prefix: string): string {
   const lines: string[] = [];
-  for (const [k, v] of Object.entries(sortedRecord(env))) {
+  for (const [k, v] of Object.entries(env)) {
     if (!ENV_NAME.test(k)) throw new RenderError('INVALID_ARGUMENT', 'env', `invalid variable name ${JSON.stringify(k)}`);
     if (/[\n\r\0]/.test(v)) throw new RenderError('INVALID_ARGUMENT', `env.${k}`, 'value contains a newline or NUL');
-    lines.push(`${k}="${v.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`);
+    lines.push(`${prefix}${k}="${v.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`);
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 /**
  * The one place that relies on how `@pulumi/pulumi`'s mock monitor works beyond `setMocks`: how a
- * secret input reaches the mock, how a registration's parent, dependencies and URN are learnt (the
- * public mock callback receives none of them) and how to wait until every registration is done.
+ * secret input reaches the mock, how a registration's parent, dependencies, URN and
+ * `retainOnDelete` are learnt (the public mock callback receives none of them) and how to wait until every registration is done.
  * An SDK upgrade that changes any of this fails `test/testing/sdk.test.ts` and nothing else.
  */
 import * as pulumi from '@pulumi/pulumi';
@@ -20,6 +20,8 @@ export interface Registration {
   readonly provider: string | undefined;
   /** `false` for components. */
   readonly custom: boolean | undefined;
+  /** The `retainOnDelete` option: destroy leaves the resource in place. */
+  readonly retainOnDelete: boolean;
   /** Inputs as the mock received them; secret values stay wrapped (see `isSecretValue`). */
   readonly inputs: Record<string, any>;
   /** The state the mock returned: inputs plus computed outputs. */
@@ -34,6 +36,7 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getDependenciesList(): string[];
+  getRetainondelete(): boolean | undefined;
 }
 type RegisterCallback = (err: unknown, response?: { getUrn(): string }) => void;
 /** Registrations sent to and answered by the mock monitor. */
@@ -49,7 +52,7 @@ interface MockMonitor {
  */
 export async function startMockMonitor(project: string, stack: string, compute: ComputeOutputs): Promise<Registration[]> {
   const registered: Registration[] = [];
-  const pending = new Map<string, Omit<Registration, 'urn' | 'parent' | 'dependencies'>>();
+  const pending = new Map<string, Omit<Registration, 'urn' | 'parent' | 'dependencies' | 'retainOnDelete'>>();
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -72,7 +75,13 @@ export async function startMockMonitor(project: string, stack: string, compute: 
     return register(req, (err, response) => {
       calls.answered++;
       const seen = pending.get(`${req.getType()}::${req.getName()}`);
-      if (!err && response && seen) registered.push({ ...seen, urn: response.getUrn(), parent: req.getParent(), dependencies: req.getDependenciesList() });
+      if (!err && response && seen) registered.push({
+          ...seen,
+          urn: response.getUrn(),
+          parent: req.getParent(),
+          dependencies: req.getDependenciesList(),
+          retainOnDelete: req.getRetainondelete() === true,
+        });
       cb(err, response);
     });
   };

@@ -223,7 +223,7 @@ test('MinioCluster with a client certificate: key upload is secret, no API key; 
   assert.throws(() => new C.MinioCluster('none', { target: 'docker', kes: { ...kesOfMinio, apiKey: undefined }, docker: { network: 'n' } }), /MinioCluster: invalid \[apiKey\]/);
   assert.throws(() => new C.MinioCluster('drives', { target: 'docker', nodes: 2, kes: kesOfMinio, docker: { network: 'n' } }), /MinioCluster: invalid \[drivesPerNode\]/);
   assert.throws(() => new C.MinioCluster('key', { target: 'docker', kes: { ...kesOfMinio, defaultKeyName: 'a/b' }, docker: { network: 'n' } }), /MinioCluster: invalid \[defaultKeyName\]/);
-  assert.throws(() => new C.MinioCluster('tgt', { target: 'mainframe' as never, kes: kesOfMinio }), /MinioCluster: invalid \[target\]/);
+  assert.throws(() => new C.MinioCluster('tgt', { target: 'mainframe', kes: kesOfMinio } as never), /MinioCluster: invalid \[target\]/);
   assert.equal(m.resources.slice(n).length, 0, 'no resource at all, not even the root password');
 });
 

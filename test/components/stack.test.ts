@@ -175,6 +175,7 @@ test('kubernetes target with the MinIO Operator: a Tenant pointing at the KES se
     kesImage: 'registry.example/kes-server:1',
     kubernetes: { namespace: 'storage', minioMode: 'tenant' },
     minioNodes: 4,
+    buckets: [{ name: 'data', key: 'minio-default' }],
   });
   await settle();
   assert.equal(s.minioEndpoint, 'minio.storage.svc.cluster.local:80');
@@ -204,7 +205,11 @@ test('kubernetes target with the MinIO Operator: a Tenant pointing at the KES se
   assert.equal(containsSecret(apiKeySecret.inputs.stringData), true);
   const kesConfig = parseConfig(plain(m.find('kubernetes:core/v1:ConfigMap', 'op-config').inputs).data['config.yaml'], { KES_VAULT_ROLE_ID: 'r', KES_VAULT_SECRET_ID: 's' });
   assert.deepEqual(kesConfig.policies.get('minio')?.identities, [parseApiKey(plain(apiKeySecret.inputs.stringData).apiKey).identity]);
-  assert.equal(plain(m.find('kubernetes:core/v1:Secret', 'op-minio-kes-ca').inputs.stringData)['ca.crt'], await value(s.caCertPem));
+  // The Operator mounts the KES CA from the key public.crt of externalCaCertSecret.
+  assert.deepEqual(plain(m.find('kubernetes:core/v1:Secret', 'op-minio-kes-ca').inputs.stringData), { 'public.crt': await value(s.caCertPem) });
+  // Buckets wait for the Tenant, and the Tenant is created only once the Operator reports it initialized.
+  assert.equal(tenant.metadata.annotations['pulumi.com/waitFor'], 'jsonpath={.status.currentState}=Initialized');
+  assert.ok(dependsOn(m.find('minio-sse-kes:index:BucketEncryption', 'op-data'), 'kubernetes:minio.min.io/v2:Tenant', 'op-minio-tenant'));
 });
 
 test('an explicit vault provider replaces the declared one; no token needed then', async () => {
@@ -259,7 +264,7 @@ test('linux target with SSH runs one secret install command per host', async () 
 test('a wrong configuration fails with a message naming the argument, before any resource', () => {
   const before = m.resources.length;
   const base = { target: 'docker' as const, vault: { mode: 'ephemeral' as const }, defaultKey: 'minio-default' };
-  assert.throws(() => new C.MinioSseKes('bad1', { ...base, target: 'kubernetes' }), /MinioSseKes: invalid \[vault\.mode\]/);
+  assert.throws(() => new C.MinioSseKes('bad1', { ...base, target: 'kubernetes' } as never), /MinioSseKes: invalid \[vault\.mode\]/);
   assert.throws(() => new C.MinioSseKes('bad2', { ...base, defaultKey: 'bad.key' }), /invalid \[defaultKey\]/);
   assert.throws(() => new C.MinioSseKes('bad3', { ...base, buckets: [{ name: 'b1b', key: 'other' }] }), /invalid \[buckets\[0\]\.key\]/);
   assert.equal(m.resources.slice(before).filter((r) => r.custom !== false).length, 0);

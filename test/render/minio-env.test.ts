@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { minioVolumes, renderEnvFile, renderMinioEnv } from '../../components/render/minio-env.ts';
+import { minioVolumes, renderEnvFile, renderMinioEnv, renderTenantConfigEnv } from '../../components/render/minio-env.ts';
 import type { MinioEnvArgs, MinioVolumeLayout } from '../../components/render/minio-env.ts';
 import { statefulSetVolumes } from '../../components/render/kubernetes.ts';
 import { isRenderError } from '../../components/render/validate.ts';
@@ -123,4 +123,21 @@ test('renderEnvFile sorts lines and rejects newlines and bad names', () => {
   assert.equal(renderEnvFile({ B: 'x', A: 'a"b' }), 'A="a\\"b"\nB="x"\n');
   assert.throws(() => renderEnvFile({ A: 'x\ny' }), (e: unknown) => isRenderError(e) && e.field === 'env.A');
   assert.throws(() => renderEnvFile({ '1A': 'x' }), (e: unknown) => isRenderError(e) && e.field === 'env');
+});
+
+test('Tenant config.env: export lines escaped like the env file; a shell reads back any password, quotes included', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tenant-env-'));
+  try {
+    for (const rootPassword of ['pa"ss word', 'a$HOME`id`\\b', "it's \"quoted\""]) {
+      const text = renderTenantConfigEnv({ rootUser: 'minio-root', rootPassword });
+      assert.match(text, /^export MINIO_ROOT_USER="minio-root"\nexport MINIO_ROOT_PASSWORD="/);
+      assert.equal(text.split('\n').slice(1).join('\n'), renderEnvFile({ MINIO_ROOT_PASSWORD: rootPassword }).replace(/^/, 'export '));
+      const file = join(dir, 'config.env');
+      writeFileSync(file, text);
+      const read = execFileSync('sh', ['-c', `. "${file}"; printf '%s' "$MINIO_ROOT_PASSWORD"`], { encoding: 'utf8', env: {} });
+      assert.equal(read, rootPassword);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

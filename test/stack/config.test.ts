@@ -37,10 +37,13 @@ for (const file of stacks) {
 
 test('the CI stack uses an ephemeral OpenBao and one replica each', () => {
   const args = readStackConfig(getterOf('Pulumi.ci.yaml'), {}, 'ci-7');
+  assert.equal(args.target, 'docker');
+  if (args.target !== 'docker') return;
   assert.deepEqual(args.vault, { mode: 'ephemeral', hostPort: stackPortBase('ci-7') + 1 });
   assert.deepEqual(args.docker, { minioHostPort: stackPortBase('ci-7'), kesHostPort: stackPortBase('ci-7') + 2 });
   assert.equal(args.kesReplicas, 1);
-  assert.deepEqual(args.buckets, [{ name: 'ci-bucket', key: 'ci-bucket-key' }]);
+  assert.deepEqual(args.buckets, [{ name: 'ci-bucket', key: 'ci-bucket-key', forceDestroy: true }]);
+  assert.equal(args.retainData, false);
 });
 
 const errors: Array<{ name: string; config: Record<string, string>; key: string }> = [
@@ -53,6 +56,14 @@ const errors: Array<{ name: string; config: Record<string, string>; key: string 
   { name: 'kubernetes without namespace', config: { target: 'kubernetes', vaultAddress: 'https://v:8200', vaultToken: 't' }, key: 'namespace' },
   { name: 'linux without hosts', config: { target: 'linux', vaultAddress: 'https://v:8200', vaultToken: 't' }, key: 'kesHosts' },
   { name: 'two nodes one drive', config: { target: 'docker', vaultMode: 'ephemeral', minioNodes: '2' }, key: 'minioDrivesPerNode' },
+  { name: 'no KES replica', config: { target: 'docker', vaultMode: 'ephemeral', kesReplicas: '0' }, key: 'kesReplicas' },
+  { name: 'bad bucket name', config: { target: 'docker', vaultMode: 'ephemeral', buckets: '[{"name":"Bad_Name","key":"minio-default"}]' }, key: 'buckets' },
+  { name: 'bad K/V mount path', config: { target: 'docker', vaultMode: 'ephemeral', vaultEngine: '/kv/' }, key: 'vaultEngine' },
+  { name: 'bad role name', config: { target: 'docker', vaultMode: 'ephemeral', vaultRoleName: 'a role' }, key: 'vaultRoleName' },
+  { name: 'privileged host port', config: { target: 'docker', vaultMode: 'ephemeral', minioHostPort: '80' }, key: 'minioHostPort' },
+  { name: 'not a boolean', config: { target: 'docker', vaultMode: 'ephemeral', vaultCreateMount: 'yes' }, key: 'vaultCreateMount' },
+  { name: 'namespace not a DNS label', config: { target: 'kubernetes', vaultAddress: 'https://v:8200', vaultToken: 't', namespace: 'Storage', kesImage: 'i' }, key: 'namespace' },
+  { name: 'bad Vault URL for Pulumi', config: { target: 'docker', vaultAddress: 'https://v:8200', vaultToken: 't', vaultProviderAddress: 'vault:8200' }, key: 'vaultProviderAddress' },
 ];
 for (const c of errors) {
   test(`a wrong configuration fails naming the key: ${c.name}`, () => {
@@ -82,4 +93,47 @@ test('derived port blocks stay in 20000-31999 and differ between stack names', (
   const bases = ['ci', 'ci-a', 'ci-b', 'dev', 'prod', 'container'].map(stackPortBase);
   for (const b of bases) assert.ok(b >= 20000 && b + 19 <= 31999 && b % 20 === 0, String(b));
   assert.equal(new Set(bases).size, bases.length);
+});
+
+test('an existing Vault: shared mounts used by default, every Vault choice read from its key', () => {
+  const base = { target: 'docker', vaultAddress: 'https://vault.internal:8200', vaultToken: 't' };
+  const plainArgs = readStackConfig((k) => (base as Record<string, string>)[k], {}, 'team-a');
+  assert.equal(plainArgs.vaultLayout?.createMount, false);
+  assert.equal(plainArgs.vaultLayout?.createAuthBackend, false);
+  assert.equal(plainArgs.vaultLayout?.roleName, 'sse-team-a-kes');
+  const all: Record<string, string> = {
+    ...base,
+    vaultProviderAddress: 'https://vault.example.net:8200',
+    vaultCaCert: 'CA-PEM',
+    vaultProviderCaCertFile: '/etc/ssl/vault.pem',
+    vaultNamespace: 'team-a',
+    vaultCreateNamespace: 'true',
+    vaultEngine: 'secret/kes',
+    vaultKvVersion: 'v2',
+    vaultPrefix: 'minio',
+    vaultCreateMount: 'true',
+    vaultApprolePath: 'approle-kes',
+    vaultCreateAuthBackend: 'true',
+    vaultRoleName: 'role-1',
+    vaultPolicyName: 'policy-1',
+  };
+  const args = readStackConfig((k) => all[k], {}, 'team-a');
+  assert.equal(args.vault.mode, 'existing');
+  if (args.vault.mode !== 'existing') return;
+  assert.deepEqual(
+    { address: args.vault.address, providerAddress: args.vault.providerAddress, caCertPem: args.vault.caCertPem, providerCaCertFile: args.vault.providerCaCertFile },
+    { address: 'https://vault.internal:8200', providerAddress: 'https://vault.example.net:8200', caCertPem: 'CA-PEM', providerCaCertFile: '/etc/ssl/vault.pem' },
+  );
+  assert.deepEqual(args.vaultLayout, {
+    engine: 'secret/kes',
+    version: 'v2',
+    prefix: 'minio',
+    createMount: true,
+    approlePath: 'approle-kes',
+    createAuthBackend: true,
+    namespace: 'team-a',
+    createNamespace: true,
+    roleName: 'role-1',
+    policyName: 'policy-1',
+  });
 });

@@ -78,6 +78,13 @@ test('Pulumi.linux.yaml with an SSH key: one install command per host, the key s
     assert.equal(isSecretInput(c.inputs.stdin), true);
   }
   assert.equal(plain(m.find('command:remote:Command', 'sse-linux-ssh-minio-install-1').inputs.connection).host, 'minio2.example.net');
+  // Secrets read with getSecret never reach a component's own inputs in plain text.
+  for (const r of m.resources.filter((x) => x.custom === false)) {
+    const text = JSON.stringify(plain(r.inputs));
+    assert.equal(text.includes('SSH-PRIVATE-KEY') || text.includes('vault-token-4'), false, `${r.type} ${r.name}`);
+  }
+  // An existing Vault's shared mounts are used, not created.
+  assert.equal(m.byType('vault:index/mount:Mount').length + m.byType('vault:index/authBackend:AuthBackend').length, 0);
 });
 
 test('Pulumi.ci.yaml: ephemeral OpenBao, one KES, one MinIO, on the ports derived from the stack name', async () => {

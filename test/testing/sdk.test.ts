@@ -28,11 +28,11 @@ class ThingProvider extends pulumi.ProviderResource {
   }
 }
 
-test('a registration carries its URN, parent, dependencies, provider, inputs and computed outputs', async () => {
+test('a registration carries its URN, parent, dependencies, provider, retainOnDelete, inputs and computed outputs', async () => {
   const group = new Group('g');
   const provider = new ThingProvider('p');
   const first = new Thing('first', { size: 3 }, { parent: group, provider });
-  new Thing('second', { from: first.computed }, { parent: group, dependsOn: [first] });
+  new Thing('second', { from: first.computed }, { parent: group, dependsOn: [first], retainOnDelete: true });
   await allRegistered();
   const by = (name: string) => registered.find((r) => r.name === name)!;
   assert.equal(by('g').urn, 'urn:pulumi:unit::adapter::test:index:Group::g');
@@ -44,6 +44,7 @@ test('a registration carries its URN, parent, dependencies, provider, inputs and
   assert.equal(by('first').outputs.computed, 'yes');
   assert.deepEqual(by('second').dependencies, [by('first').urn]);
   assert.equal(by('second').inputs.from, 'yes');
+  assert.deepEqual([by('first').retainOnDelete, by('second').retainOnDelete], [false, true]);
 });
 
 test('secret inputs are recognised, plain ones are not', async () => {

@@ -14,6 +14,8 @@ export function declareDockerMinio(
     readonly hostPort: number;
     readonly env: pulumi.Output<Record<string, string>>;
     readonly files: Record<string, pulumi.Input<string>>;
+    /** Leave the data volumes in place on destroy. */
+    readonly retainVolumes: boolean;
   },
 ): { containers: docker.Container[]; endpoint: string; volumes: string } {
   const image = new docker.RemoteImage(`${name}-image`, { name: a.image, keepLocally: true }, { parent });
@@ -26,7 +28,7 @@ export function declareDockerMinio(
   for (let i = 1; i <= a.nodes; i++) {
     const cname = `${prefix}${i}`;
     const mounts = drives.map((path, d) => {
-      const vol = new docker.Volume(`${cname}-data${d + 1}`, { name: `${cname}-data${d + 1}` }, { parent });
+      const vol = new docker.Volume(`${cname}-data${d + 1}`, { name: `${cname}-data${d + 1}` }, { parent, retainOnDelete: a.retainVolumes });
       return { volumeName: vol.name, containerPath: path };
     });
     containers.push(

@@ -1,7 +1,8 @@
 /** MinIO on Kubernetes: a StatefulSet with headless and client Services, or an Operator Tenant. */
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
-import { minioKubernetesObjects, minioTenant } from '../../render/kubernetes.ts';
+import { TENANT_CA_KEY, minioKubernetesObjects, minioTenant } from '../../render/kubernetes.ts';
+import { renderTenantConfigEnv } from '../../render/minio-env.ts';
 
 type Args = {
   readonly image: string;
@@ -10,6 +11,7 @@ type Args = {
   readonly drivesPerNode: number;
   readonly storageSize: string;
   readonly storageClassName?: string;
+  readonly clusterDomain: string;
   readonly env: Record<string, pulumi.Input<string>>;
   readonly files: Record<string, pulumi.Input<string>>;
 };
@@ -18,14 +20,25 @@ const cast = <T>(o: unknown) => o as T;
 
 /** StatefulSet variant. `env` must not contain MINIO_VOLUMES. */
 export function declareStatefulSetMinio(parent: pulumi.Resource, name: string, a: Args): { ready: pulumi.Resource[]; endpoint: string } {
-  const o = minioKubernetesObjects<pulumi.Input<string>>({ name, namespace: a.namespace, image: a.image, replicas: a.nodes, drivesPerNode: a.drivesPerNode, storageSize: a.storageSize, storageClassName: a.storageClassName, env: a.env, kesFiles: a.files });
+  const o = minioKubernetesObjects<pulumi.Input<string>>({
+    name,
+    namespace: a.namespace,
+    image: a.image,
+    replicas: a.nodes,
+    drivesPerNode: a.drivesPerNode,
+    storageSize: a.storageSize,
+    storageClassName: a.storageClassName,
+    clusterDomain: a.clusterDomain,
+    env: a.env,
+    kesFiles: a.files,
+  });
   const opts = { parent };
   const envSecret = new k8s.core.v1.Secret(`${name}-env`, { ...cast<k8s.core.v1.SecretArgs>(o.envSecret), stringData: pulumi.secret(o.envSecret.stringData as Record<string, pulumi.Input<string>>) }, opts);
   const kesSecret = new k8s.core.v1.Secret(`${name}-kes`, { ...cast<k8s.core.v1.SecretArgs>(o.kesSecret), stringData: pulumi.secret(o.kesSecret.stringData as Record<string, pulumi.Input<string>>) }, opts);
   const hl = new k8s.core.v1.Service(`${name}-hl`, cast<k8s.core.v1.ServiceArgs>(o.headlessService), opts);
   const svc = new k8s.core.v1.Service(`${name}-service`, cast<k8s.core.v1.ServiceArgs>(o.service), opts);
   const sts = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, cast<k8s.apps.v1.StatefulSetArgs>(o.statefulSet), { parent, dependsOn: [envSecret, kesSecret, hl] });
-  return { ready: [sts, svc], endpoint: `${name}.${a.namespace}.svc.cluster.local:9000` };
+  return { ready: [sts, svc], endpoint: `${name}.${a.namespace}.svc.${a.clusterDomain}:9000` };
 }
 
 /** Tenant variant: MinIO Operator must be installed; KES stays external (spec.env). */
@@ -35,9 +48,9 @@ export function declareTenantMinio(
   a: Args & { readonly kesEndpoints: string[]; readonly defaultKeyName: string },
 ): { ready: pulumi.Resource[]; endpoint: string } {
   const opts = { parent };
-  const rootLines = pulumi.all([a.env.MINIO_ROOT_USER, a.env.MINIO_ROOT_PASSWORD]).apply(([u, p]) => `export MINIO_ROOT_USER="${u}"\nexport MINIO_ROOT_PASSWORD="${p}"\n`);
+  const rootLines = pulumi.all([a.env.MINIO_ROOT_USER, a.env.MINIO_ROOT_PASSWORD]).apply(([u, p]) => renderTenantConfigEnv({ rootUser: u, rootPassword: p }));
   const config = new k8s.core.v1.Secret(`${name}-config`, { metadata: { name: `${name}-config`, namespace: a.namespace }, type: 'Opaque', stringData: pulumi.secret({ 'config.env': rootLines }) }, opts);
-  const ca = new k8s.core.v1.Secret(`${name}-kes-ca`, { metadata: { name: `${name}-kes-ca`, namespace: a.namespace }, type: 'Opaque', stringData: { 'ca.crt': a.files['ca.crt'] } }, opts);
+  const ca = new k8s.core.v1.Secret(`${name}-kes-ca`, { metadata: { name: `${name}-kes-ca`, namespace: a.namespace }, type: 'Opaque', stringData: { [TENANT_CA_KEY]: a.files['ca.crt'] } }, opts);
   const useApiKey = a.env.MINIO_KMS_KES_API_KEY !== undefined;
   const cred = useApiKey
     ? new k8s.core.v1.Secret(`${name}-kes-api-key`, { metadata: { name: `${name}-kes-api-key`, namespace: a.namespace }, type: 'Opaque', stringData: pulumi.secret({ apiKey: a.env.MINIO_KMS_KES_API_KEY }) }, opts)
@@ -58,5 +71,5 @@ export function declareTenantMinio(
     clientCertSecretName: useApiKey ? undefined : `${name}-kes-client`,
   });
   const tenant = new k8s.apiextensions.CustomResource(`${name}-tenant`, { apiVersion: t.apiVersion, kind: t.kind, metadata: t.metadata, spec: t.spec }, { parent, dependsOn: [config, ca, cred] });
-  return { ready: [tenant], endpoint: `minio.${a.namespace}.svc.cluster.local:80` };
+  return { ready: [tenant], endpoint: `minio.${a.namespace}.svc.${a.clusterDomain}:80` };
 }
