@@ -3,6 +3,7 @@
  * as Go does; request decoding with case-insensitive field names, unknown fields ignored, only the
  * first JSON value read, and byte fields as padded standard base64.
  */
+import { decodeBase64 } from '../crypto/base64.ts';
 import { KesError } from '../errors.ts';
 
 const GO_ESCAPES: Record<string, string> = {
@@ -26,17 +27,11 @@ export class BodyDecodeError extends KesError {
   }
 }
 
-const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Decodes padded standard base64; Go's decoder skips `\r` and `\n`. */
-export function decodeBase64(text: string): Uint8Array {
-  const clean = text.replace(/[\r\n]/g, '');
-  if (!STD_BASE64.test(clean)) throw new BodyDecodeError('illegal base64 data');
-  return new Uint8Array(Buffer.from(clean, 'base64'));
-}
-
-export function encodeBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+/** Decodes a JSON `[]byte` string the way Go does (crypto/base64.ts); throws BodyDecodeError otherwise. */
+export function decodeBytes(text: string): Uint8Array {
+  const bytes = decodeBase64(text);
+  if (bytes === undefined) throw new BodyDecodeError('illegal base64 data');
+  return bytes;
 }
 
 /** Go's decoder refuses values nested deeper than this (arrays and objects together). */
@@ -112,7 +107,7 @@ export function decodeFields<S extends Record<string, FieldKind>>(value: unknown
     if (raw === null) continue;
     if (schema[field] === 'bytes' && Array.isArray(raw)) out[field] = byteArray(raw, field);
     else if (typeof raw !== 'string') throw new BodyDecodeError(`field '${field}' has the wrong type`);
-    else out[field] = schema[field] === 'bytes' ? decodeBase64(raw) : raw;
+    else out[field] = schema[field] === 'bytes' ? decodeBytes(raw) : raw;
   }
   return out as Decoded<S>;
 }

@@ -4,8 +4,8 @@
  * `/v1/log/audit` subscribers as a JSON line.
  */
 import { formatTime } from '../http/json.ts';
-import { LogHub } from './hub.ts';
 import { formatRecord, LevelInfo } from './slog.ts';
+import { LogStream, type LogOptions } from './stream.ts';
 
 export interface AuditRecord {
   readonly time: Date;
@@ -20,35 +20,16 @@ export interface AuditRecord {
   readonly msg: string;
 }
 
-export interface AuditLogOptions {
-  readonly level: number;
-  readonly console?: (line: string) => void;
-  readonly onEvent?: (n: number) => void;
-}
+export type AuditLogOptions = LogOptions;
 
-export class AuditLog {
-  readonly hub = new LogHub();
-  #level: number;
-  readonly #console: (line: string) => void;
-
+export class AuditLog extends LogStream {
   constructor(opts: AuditLogOptions) {
-    this.#level = opts.level;
-    this.#console = opts.console ?? ((line) => process.stdout.write(line + '\n'));
-    if (opts.onEvent) this.hub.setOnWritten(opts.onEvent);
-  }
-
-  /** Sets the callback run with the number of subscriber lines written (metrics). */
-  setOnEvent(onEvent: (n: number) => void): void {
-    this.hub.setOnWritten(onEvent);
-  }
-
-  setLevel(level: number): void {
-    this.#level = level;
+    super(opts, (line) => process.stdout.write(line + '\n'));
   }
 
   record(r: AuditRecord): void {
-    if (LevelInfo >= this.#level) {
-      this.#console(
+    if (LevelInfo >= this.level) {
+      this.print(
         formatRecord(r.time, LevelInfo, r.msg, [
           ['req.method', r.method],
           ['req.path', r.path],

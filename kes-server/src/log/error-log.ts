@@ -4,50 +4,25 @@
  * Callers must never pass key material, plaintexts, tokens or API keys as message or attribute.
  */
 import { systemClock, type Clock } from '../clock.ts';
-import { LogHub } from './hub.ts';
 import { type Attr, formatRecord, LevelDebug, LevelError, LevelInfo, LevelWarn } from './slog.ts';
+import { LogStream, type LogOptions } from './stream.ts';
 
-export interface ErrorLogOptions {
-  /** Minimum slog level; 9 or more disables the log. */
-  readonly level: number;
-  /** Console writer; defaults to stderr. */
-  readonly console?: (line: string) => void;
-  /** Called once per line written to a subscriber (metrics). */
-  readonly onEvent?: (n: number) => void;
+export interface ErrorLogOptions extends LogOptions {
   readonly clock?: Clock;
 }
 
-export class ErrorLog {
-  readonly hub = new LogHub();
-  #level: number;
-  readonly #console: (line: string) => void;
+export class ErrorLog extends LogStream {
   readonly #clock: Clock;
 
   constructor(opts: ErrorLogOptions) {
-    this.#level = opts.level;
-    this.#console = opts.console ?? ((line) => process.stderr.write(line + '\n'));
-    if (opts.onEvent) this.hub.setOnWritten(opts.onEvent);
+    super(opts, (line) => process.stderr.write(line + '\n'));
     this.#clock = opts.clock ?? systemClock;
   }
 
-  get level(): number {
-    return this.#level;
-  }
-
-  /** Sets the callback run with the number of subscriber lines written (metrics). */
-  setOnEvent(onEvent: (n: number) => void): void {
-    this.hub.setOnWritten(onEvent);
-  }
-
-  /** Changes the level (config reload). */
-  setLevel(level: number): void {
-    this.#level = level;
-  }
-
   log(level: number, msg: string, attrs: readonly Attr[] = []): void {
-    if (level < this.#level) return;
+    if (level < this.level) return;
     const line = formatRecord(new Date(this.#clock.now()), level, msg, attrs);
-    this.#console(line);
+    this.print(line);
     if (this.hub.wanted) this.hub.emit(JSON.stringify({ message: line }));
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorBody } from '../../src/http/errors.ts';
-import { decodeBase64, decodeFields, encodeJson, formatTime, MaxNestingDepth, parseFirstValue } from '../../src/http/json.ts';
+import { decodeBytes, decodeFields, encodeJson, formatTime, MaxNestingDepth, parseFirstValue } from '../../src/http/json.ts';
 import { isValidName, isValidPattern } from '../../src/http/names.ts';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -17,8 +17,8 @@ test('Go JSON decoding: case-insensitive keys, unknown ignored, first value only
   const d = decodeFields(parseFirstValue(bytes('  {"CONTEXT":"AAE=","Plaintext":null,"x":[1]} {garbage')), { context: 'bytes', plaintext: 'bytes' });
   assert.deepEqual([...d.context], [0, 1]);
   assert.equal(d.plaintext.length, 0);
-  assert.deepEqual([...decodeBase64('AA\r\nEC')], [0, 1, 2]);
-  for (const bad of ['AAE', 'AA-_', 'A===', '====']) assert.throws(() => decodeBase64(bad), /base64/, bad);
+  assert.deepEqual([...decodeBytes('AA\r\nEC')], [0, 1, 2]);
+  for (const bad of ['AAE', 'AA-_', 'A===', '====']) assert.throws(() => decodeBytes(bad), /base64/, bad);
   for (const body of ['', '   ', '{"a":', '[1', '"x']) assert.throws(() => parseFirstValue(bytes(body)), /JSON|empty/, body);
   assert.throws(() => decodeFields([1], { a: 'bytes' }), /object/);
   assert.throws(() => decodeFields({ a: 1 }, { a: 'bytes' }), /wrong type/);

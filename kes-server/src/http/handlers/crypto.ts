@@ -10,7 +10,8 @@ import {
   ErrTooManyCiphertexts,
   InternalFailure,
 } from '../errors.ts';
-import { BodyDecodeError, decodeFields, encodeBase64, parseFirstValue } from '../json.ts';
+import { encodeBase64 } from '../../crypto/base64.ts';
+import { BodyDecodeError, decodeFields, parseFirstValue } from '../json.ts';
 import { json, type RequestContext, type Reply } from '../route.ts';
 import type { ServerState } from '../state.ts';
 import { keyName, loadKey } from './common.ts';
