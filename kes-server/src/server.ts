@@ -3,6 +3,7 @@
  * state built from live objects only. Reload builds a new state off to the side and swaps it
  * whole; a failed reload leaves the old state serving (docs/protocol.md#config-reload).
  */
+import { errorMessage } from './errors.ts';
 import { readFileSync } from 'node:fs';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
@@ -243,7 +244,7 @@ export class KesServer {
       const tls = await this.#reloadTlsFn();
       this.#server.setSecureContext(secureContextOptions(tls, this.#mode));
     } catch (err) {
-      this.errorLog.error(`failed to reload TLS certificate: ${err instanceof Error ? err.message : String(err)}`);
+      this.errorLog.error(`failed to reload TLS certificate: ${errorMessage(err)}`);
     }
   }
 

@@ -5,6 +5,7 @@
  * workers behave like one server. Per worker remain only the key cache (a key deleted through one
  * worker is dropped by all before the delete is answered) and derived lookups.
  */
+import { errorMessage } from '../errors.ts';
 import cluster from 'node:cluster';
 import { ClusterRelay } from '../cluster/relay.ts';
 import { processChannel } from '../cluster/worker-link.ts';
@@ -72,7 +73,7 @@ async function reload(server: KesServer, path: string, log: ErrorLog): Promise<v
     await server.update(next);
     log.info('configuration reloaded');
   } catch (err) {
-    log.error(`failed to reload configuration: ${err instanceof Error ? err.message : String(err)}`);
+    log.error(`failed to reload configuration: ${errorMessage(err)}`);
     await next?.cache.close().catch(() => {});
   }
 }

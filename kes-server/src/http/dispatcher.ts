@@ -2,6 +2,7 @@
  * The one request dispatcher. Per request, in kes's order (docs/protocol.md#request-pipeline): routing, method check,
  * resource extraction, body cap, timeout, authentication/authorization, handler.
  */
+import { errorMessage } from '../errors.ts';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { constants, type Http2ServerRequest } from 'node:http2';
@@ -223,7 +224,7 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
       apiErr = err;
     } else {
       apiErr = err instanceof InternalFailure ? err.answer : route.failure;
-      state.errorLog.error(err instanceof InternalFailure ? err.message : `${apiErr.message}: ${describe(err)}`, [
+      state.errorLog.error(err instanceof InternalFailure ? err.message : `${apiErr.message}: ${errorMessage(err)}`, [
         ['req.id', idOf()],
         ['req.method', method],
         ['req.path', path],
@@ -238,9 +239,4 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
   } finally {
     settled = true;
   }
-}
-
-/** The message of an unexpected error, for the error log only (never sent to clients). */
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -2,7 +2,7 @@
  * Every error the API puts on the wire (docs/protocol.md#errors). Clients match errors by the pair
  * (status, message), so these texts are protocol constants and must never change.
  */
-import { KesError } from '../errors.ts';
+import { KesError, errorMessage } from '../errors.ts';
 
 /** An error that knows its HTTP status and exact wire message. */
 export class ApiError extends KesError {
@@ -86,7 +86,7 @@ export class InternalFailure extends KesError {
   readonly answer: ApiError;
 
   constructor(answer: ApiError, cause: unknown) {
-    super(`${answer.message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${answer.message}: ${errorMessage(cause)}`, { cause });
     this.answer = answer;
   }
 }

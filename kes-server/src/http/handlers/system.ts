@@ -1,4 +1,5 @@
 /** Server-level handlers: version, readiness, status, metrics and the API listing (docs/protocol.md#server-routes). */
+import { errorMessage } from '../../errors.ts';
 import { availableParallelism, cpus } from 'node:os';
 import { isUnreachable } from '../../keystore/errors.ts';
 import { MetricsContentType, renderSnapshot, sumSnapshots } from '../../metrics/metrics.ts';
@@ -15,7 +16,7 @@ export async function ready(ctx: RequestContext, state: ServerState): Promise<Re
     await state.cache.status();
     return empty;
   } catch (err) {
-    state.errorLog.warn(`readiness probe failed: ${err instanceof Error ? err.message : String(err)}`, [
+    state.errorLog.warn(`readiness probe failed: ${errorMessage(err)}`, [
       ['req.path', ctx.path],
       ['req.ip', ctx.ip],
     ]);
