@@ -52,13 +52,7 @@ export function statefulSetVolumes(a: { name: string; namespace: string; replica
 }
 
 /** StatefulSet `<name>`, headless Service `<name>-hl`, client Service `<name>`, Secrets `<name>-env` and `<name>-kes`. */
-export function minioKubernetesObjects<V = string>(a: MinioK8sArgs<V>): {
-  envSecret: K8sObject;
-  kesSecret: K8sObject;
-  headlessService: K8sObject;
-  service: K8sObject;
-  statefulSet: K8sObject;
-} {
+export function minioKubernetesObjects<V = string>(a: MinioK8sArgs<V>) {
   requireDnsLabel('name', a.name);
   requireDnsLabel('namespace', a.namespace);
   requireInt('replicas', a.replicas, 1, 32);
@@ -77,8 +71,8 @@ export function minioKubernetesObjects<V = string>(a: MinioK8sArgs<V>): {
   ];
   const probe = (path: string) => ({ httpGet: { path, port: 's3', scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
   const statefulSet = {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
+    apiVersion: 'apps/v1' as const,
+    kind: 'StatefulSet' as const,
     metadata: meta(a.name),
     spec: {
       serviceName: `${a.name}-hl`,
@@ -128,18 +122,21 @@ export function minioKubernetesObjects<V = string>(a: MinioK8sArgs<V>): {
   const stringFiles: Record<string, V> = {};
   for (const k of fileKeys) stringFiles[k] = a.kesFiles[k];
   return {
-    envSecret: { apiVersion: 'v1', kind: 'Secret', metadata: meta(`${a.name}-env`), type: 'Opaque', stringData: sortedRecord(a.env) },
-    kesSecret: { apiVersion: 'v1', kind: 'Secret', metadata: meta(`${a.name}-kes`), type: 'Opaque', stringData: stringFiles },
+    envSecret: { apiVersion: 'v1' as const, kind: 'Secret' as const, metadata: meta(`${a.name}-env`), type: 'Opaque', stringData: sortedRecord(a.env) },
+    kesSecret: { apiVersion: 'v1' as const, kind: 'Secret' as const, metadata: meta(`${a.name}-kes`), type: 'Opaque', stringData: stringFiles },
     headlessService: {
-      apiVersion: 'v1',
-      kind: 'Service',
+      apiVersion: 'v1' as const,
+      kind: 'Service' as const,
       metadata: meta(`${a.name}-hl`),
       spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: labels, ports },
     },
-    service: { apiVersion: 'v1', kind: 'Service', metadata: meta(a.name), spec: { type: 'ClusterIP', selector: labels, ports } },
+    service: { apiVersion: 'v1' as const, kind: 'Service' as const, metadata: meta(a.name), spec: { type: 'ClusterIP', selector: labels, ports } },
     statefulSet,
   };
 }
+
+/** The MinIO StatefulSet objects as `minioKubernetesObjects` renders them: plain data whose types match the Kubernetes API. */
+export type MinioK8sObjects<V = string> = ReturnType<typeof minioKubernetesObjects<V>>;
 
 /** Inputs of a MinIO Operator Tenant using the external (TypeScript) KES. */
 export interface MinioTenantArgs {
@@ -207,8 +204,8 @@ export function minioTenant(a: MinioTenantArgs): K8sObject {
   };
   if (a.clientCertSecretName) spec.externalClientCertSecrets = [{ name: a.clientCertSecretName, type: 'kubernetes.io/tls' }];
   return {
-    apiVersion: 'minio.min.io/v2',
-    kind: 'Tenant',
+    apiVersion: 'minio.min.io/v2' as const,
+    kind: 'Tenant' as const,
     metadata: { name: a.name, namespace: a.namespace, labels: appLabels(a.name, 'minio'), annotations: { 'pulumi.com/waitFor': TENANT_READY } },
     spec,
   };

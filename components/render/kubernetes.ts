@@ -13,7 +13,7 @@ export * from './kubernetes-meta.ts';
 export * from './kubernetes-minio.ts';
 
 /** Container hardening: non-root, read-only root filesystem, no capabilities. */
-export function restrictedContainerSecurity(): Record<string, unknown> {
+export function restrictedContainerSecurity() {
   return {
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'] },
@@ -45,14 +45,11 @@ export interface KesK8sArgs<V = string> {
 /** Mount points inside the KES container. */
 export const KES_K8S_PATHS = { configDir: '/etc/kes/config', configFile: '/etc/kes/config/config.yaml', tlsDir: '/etc/kes/tls' } as const;
 
+/** The KES objects as `kesKubernetesObjects` renders them: plain data whose types match the Kubernetes API. */
+export type KesK8sObjects<V = string> = ReturnType<typeof kesKubernetesObjects<V>>;
+
 /** The KES objects, named `<name>` (Deployment, Service, PDB), `<name>-config`, `<name>-secret`. */
-export function kesKubernetesObjects<V = string>(a: KesK8sArgs<V>): {
-  configMap: K8sObject;
-  secret: K8sObject;
-  deployment: K8sObject;
-  service: K8sObject;
-  podDisruptionBudget: K8sObject;
-} {
+export function kesKubernetesObjects<V = string>(a: KesK8sArgs<V>) {
   requireDnsLabel('name', a.name);
   requireDnsLabel('namespace', a.namespace);
   requireInt('replicas', a.replicas, 1, 32);
@@ -72,8 +69,8 @@ export function kesKubernetesObjects<V = string>(a: KesK8sArgs<V>): {
 
   const probe = (path: string) => ({ httpGet: { path, port: 'https', scheme: 'HTTPS' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
   const deployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
+    apiVersion: 'apps/v1' as const,
+    kind: 'Deployment' as const,
     metadata: meta(a.name),
     spec: {
       replicas: a.replicas,
@@ -112,18 +109,18 @@ export function kesKubernetesObjects<V = string>(a: KesK8sArgs<V>): {
     },
   };
   return {
-    configMap: { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(configName), data: { 'config.yaml': a.configYaml } },
-    secret: { apiVersion: 'v1', kind: 'Secret', metadata: meta(secretName), type: 'Opaque', stringData },
+    configMap: { apiVersion: 'v1' as const, kind: 'ConfigMap' as const, metadata: meta(configName), data: { 'config.yaml': a.configYaml } },
+    secret: { apiVersion: 'v1' as const, kind: 'Secret' as const, metadata: meta(secretName), type: 'Opaque', stringData },
     deployment,
     service: {
-      apiVersion: 'v1',
-      kind: 'Service',
+      apiVersion: 'v1' as const,
+      kind: 'Service' as const,
       metadata: meta(a.name),
       spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'https', port: KES_PORT, targetPort: 'https', protocol: 'TCP' }] },
     },
     podDisruptionBudget: {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
+      apiVersion: 'policy/v1' as const,
+      kind: 'PodDisruptionBudget' as const,
       metadata: meta(a.name),
       // One replica may always be drained; with a single replica this still allows node drains.
       spec: { maxUnavailable: 1, selector: { matchLabels: labels } },

@@ -32,10 +32,10 @@ export function declareKubernetesKes(
     secretEnv: a.env,
   });
   const opts = { parent };
-  const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, objs.configMap as unknown as k8s.core.v1.ConfigMapArgs, opts);
-  const secret = new k8s.core.v1.Secret(`${name}-secret`, { ...(objs.secret as unknown as k8s.core.v1.SecretArgs), stringData: pulumi.secret(objs.secret.stringData as Record<string, pulumi.Input<string>>) }, opts);
-  const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, objs.deployment as unknown as k8s.apps.v1.DeploymentArgs, { parent, dependsOn: [configMap, secret] });
-  const service = new k8s.core.v1.Service(`${name}-service`, objs.service as unknown as k8s.core.v1.ServiceArgs, opts);
-  new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, objs.podDisruptionBudget as unknown as k8s.policy.v1.PodDisruptionBudgetArgs, opts);
+  const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, objs.configMap, opts);
+  const secret = new k8s.core.v1.Secret(`${name}-secret`, { ...objs.secret, stringData: pulumi.secret(objs.secret.stringData) }, opts);
+  const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, objs.deployment, { parent, dependsOn: [configMap, secret] });
+  const service = new k8s.core.v1.Service(`${name}-service`, objs.service, opts);
+  new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, objs.podDisruptionBudget, opts);
   return { deployment, service };
 }

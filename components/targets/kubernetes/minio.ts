@@ -16,8 +16,6 @@ type Args = {
   readonly files: Record<string, pulumi.Input<string>>;
 };
 
-const cast = <T>(o: unknown) => o as T;
-
 /** StatefulSet variant. `env` must not contain MINIO_VOLUMES. */
 export function declareStatefulSetMinio(parent: pulumi.Resource, name: string, a: Args): { ready: pulumi.Resource[]; endpoint: string } {
   const o = minioKubernetesObjects<pulumi.Input<string>>({
@@ -33,11 +31,11 @@ export function declareStatefulSetMinio(parent: pulumi.Resource, name: string, a
     kesFiles: a.files,
   });
   const opts = { parent };
-  const envSecret = new k8s.core.v1.Secret(`${name}-env`, { ...cast<k8s.core.v1.SecretArgs>(o.envSecret), stringData: pulumi.secret(o.envSecret.stringData as Record<string, pulumi.Input<string>>) }, opts);
-  const kesSecret = new k8s.core.v1.Secret(`${name}-kes`, { ...cast<k8s.core.v1.SecretArgs>(o.kesSecret), stringData: pulumi.secret(o.kesSecret.stringData as Record<string, pulumi.Input<string>>) }, opts);
-  const hl = new k8s.core.v1.Service(`${name}-hl`, cast<k8s.core.v1.ServiceArgs>(o.headlessService), opts);
-  const svc = new k8s.core.v1.Service(`${name}-service`, cast<k8s.core.v1.ServiceArgs>(o.service), opts);
-  const sts = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, cast<k8s.apps.v1.StatefulSetArgs>(o.statefulSet), { parent, dependsOn: [envSecret, kesSecret, hl] });
+  const envSecret = new k8s.core.v1.Secret(`${name}-env`, { ...o.envSecret, stringData: pulumi.secret(o.envSecret.stringData) }, opts);
+  const kesSecret = new k8s.core.v1.Secret(`${name}-kes`, { ...o.kesSecret, stringData: pulumi.secret(o.kesSecret.stringData) }, opts);
+  const hl = new k8s.core.v1.Service(`${name}-hl`, o.headlessService, opts);
+  const svc = new k8s.core.v1.Service(`${name}-service`, o.service, opts);
+  const sts = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, o.statefulSet, { parent, dependsOn: [envSecret, kesSecret, hl] });
   return { ready: [sts, svc], endpoint: `${name}.${a.namespace}.svc.${a.clusterDomain}:9000` };
 }
 
