@@ -1,0 +1,53 @@
+/**
+ * The local cluster of `scripts/kube-cluster.sh` for the Kubernetes tests: start it (built by the
+ * test run's pretest step), load the locally built images, run kubectl, stop it. Every test names
+ * its namespaces with `runPrefix`, so runs never meet each other's objects.
+ */
+import { spawnSync } from 'node:child_process';
+import type { SpawnSyncOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubeApi, kubeAccessFromKubeconfig } from '../../realize/kubernetes.ts';
+
+export const clusterScript = fileURLToPath(new URL('../../scripts/kube-cluster.sh', import.meta.url));
+const kubeBin = join(process.env.MINIO_SSE_KES_CACHE ?? join(homedir(), '.cache', 'minio-sse-kes'), 'kube', 'bin');
+
+/** The node's address on the cluster bridge; NodePorts answer there. */
+export const NODE_IP = '10.233.0.1';
+/** The machine's address on the link to the cluster: pods reach services of the machine here. */
+export const MACHINE_IP = '10.233.255.1';
+/** A prefix unique to this test run, for namespaces and cluster-wide names. */
+export const runPrefix = `t${randomBytes(3).toString('hex')}`;
+
+function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600_000, ...opts });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).trim().slice(-4000)}`);
+  return String(r.stdout);
+}
+
+export interface Cluster {
+  readonly kubeconfig: string;
+  readonly api: KubeApi;
+  /** kubectl against the cluster; throws with stderr on a non-zero exit. */
+  kubectl(args: string[], input?: string): string;
+}
+
+/** Starts the cluster (or joins the one already running) and loads `images` from Docker into it. */
+export function startCluster(images: readonly string[] = []): Cluster {
+  const out = run('bash', [clusterScript, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const kubeconfig = /KUBECONFIG=(\S+)/.exec(out)?.[1];
+  if (!kubeconfig) throw new Error(`kube-cluster.sh start printed no KUBECONFIG: ${out}`);
+  if (images.length > 0) run('bash', [clusterScript, 'import', ...images]);
+  return {
+    kubeconfig,
+    api: new KubeApi(kubeAccessFromKubeconfig(kubeconfig)),
+    kubectl: (args, input) => run(join(kubeBin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { input }),
+  };
+}
+
+export function stopCluster(): void {
+  run('bash', [clusterScript, 'stop']);
+}
