@@ -34,6 +34,8 @@ export interface OpenBaoOptions {
   readonly rootToken?: string;
   /** How long to wait for the server to answer its health endpoint. Default 30 s. */
   readonly startTimeoutMs?: number;
+  /** Address the dev listener binds, e.g. an address a network namespace reaches. Default 127.0.0.1. */
+  readonly host?: string;
   /** Extra command-line arguments appended to `bao server -dev …`. */
   readonly extraArgs?: readonly string[];
   /**
@@ -121,7 +123,7 @@ export async function startOpenBao(options: OpenBaoOptions = {}): Promise<OpenBa
     'server',
     '-dev',
     `-dev-root-token-id=${rootToken}`,
-    `-dev-listen-address=127.0.0.1:${port}`,
+    `-dev-listen-address=${options.host ?? '127.0.0.1'}:${port}`,
     '-dev-no-store-token',
   ];
   if (tls) args.push('-dev-tls', `-dev-tls-cert-dir=${dir}`);
@@ -172,7 +174,7 @@ export async function startOpenBao(options: OpenBaoOptions = {}): Promise<OpenBa
   });
 
   const scheme = tls ? 'https' : 'http';
-  const address = `${scheme}://127.0.0.1:${port}`;
+  const address = `${scheme}://${options.host ?? '127.0.0.1'}:${port}`;
   let caFile = '';
   let caPem = '';
   let stopped = false;

@@ -246,6 +246,8 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   # This machine refuses negative OOM score adjustments; keep them within what it accepts.
   restrict_oom_score_adj = true
   stream_server_address = "127.0.0.1"
+  # Pod network namespaces under the state folder, not in the machine's /run/netns.
+  netns_mounts_under_state_dir = true
   enable_selinux = false
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
@@ -265,7 +267,8 @@ EOF
       "type": "bridge", "bridge": "kube-br0", "isGateway": true, "hairpinMode": true, "ipMasq": false,
       "ipam": {
         "type": "host-local", "dataDir": "$run/cni/ipam",
-        "ranges": [[{ "subnet": "$POD_CIDR", "rangeStart": "10.233.0.10", "gateway": "$NODE_IP" }]]
+        "ranges": [[{ "subnet": "$POD_CIDR", "rangeStart": "10.233.0.10", "gateway": "$NODE_IP" }]],
+        "routes": [{ "dst": "0.0.0.0/0" }]
       }
     },
     { "type": "portmap", "capabilities": { "portMappings": true } }

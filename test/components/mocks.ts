@@ -33,7 +33,7 @@ interface PendingRequest {
 const requests = new Map<string, PendingRequest>();
 
 /** Real certificates in place of the package mocks' placeholders; the rest comes from the package. */
-function computed(type: string, name: string, raw: Record<string, any>): Record<string, unknown> {
+export function computed(type: string, name: string, raw: Record<string, any>): Record<string, unknown> {
   const inputs = plain(raw);
   const notAfter = new Date(Date.now() + (inputs.validityPeriodHours ?? 24) * 3_600_000);
   const validityEndTime = notAfter.toISOString();
