@@ -10,7 +10,7 @@ import type { EphemeralVault, ExistingVault, MinioSseKesArgs } from '../componen
 import { KES_REPLICAS, TARGETS } from '../components/kes-deployment.ts';
 import { DEFAULT_EARLY_RENEWAL_HOURS } from '../components/pki.ts';
 import type { LinuxHost } from '../components/targets/linux/install.ts';
-import { isRenderError, requireOneOf } from '../components/render/validate.ts';
+import { isRenderError, requireNamePrefix, requireOneOf } from '../components/render/validate.ts';
 
 export const PROJECT = 'minio-sse-kes';
 
@@ -33,10 +33,8 @@ type Get = (key: string) => string | undefined;
  */
 export function stackNamePrefix(get: Get, stack: string): string {
   const given = get('namePrefix');
-  const prefix = given ?? `sse-${stack.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.replace(/-+$/, '').slice(0, 30);
-  if (!/^[a-z][a-z0-9-]{0,28}[a-z0-9]$/.test(prefix)) {
-    throw new StackConfigError('namePrefix', given === undefined ? 'the stack name gives no usable prefix; set namePrefix' : 'must be 2-30 lower-case letters, digits and hyphens, starting with a letter');
-  }
+  const prefix = given ?? `sse-${stack.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.slice(0, 30).replace(/-+$/, '');
+  check('namePrefix', () => requireNamePrefix('namePrefix', prefix));
   return prefix;
 }
 

@@ -4,7 +4,7 @@
  * to environment variables (docs/protocol.md#config-environment-variables) that the target fills from its secret store.
  */
 import { stringify } from 'yaml';
-import { RenderError, isKesPattern, requireKesName, requireNonEmpty } from './validate.ts';
+import { RenderError, isKesPattern, requireHttpUrl, requireKesName, requireNonEmpty } from './validate.ts';
 
 /** Environment variable carrying the AppRole role_id into the KES process. */
 export const KES_VAULT_ROLE_ID_ENV = 'KES_VAULT_ROLE_ID';
@@ -122,7 +122,7 @@ function checkArgs(a: KesConfigArgs): void {
     requireNonEmpty('keystore.path', ks.path);
   } else {
     requireNonEmpty('keystore.endpoint', ks.endpoint);
-    if (!/^https?:\/\//.test(ks.endpoint)) throw new RenderError('INVALID_ARGUMENT', 'keystore.endpoint', 'must be an http(s) URL');
+    requireHttpUrl('keystore.endpoint', ks.endpoint);
     if (ks.version !== undefined && ks.version !== 'v1' && ks.version !== 'v2') throw new RenderError('INVALID_ARGUMENT', 'keystore.version', "must be 'v1' or 'v2'");
     if ((ks.tls?.keyFile === undefined) !== (ks.tls?.certFile === undefined)) {
       throw new RenderError('CONFLICTING_ARGUMENTS', 'keystore.tls', 'keyFile and certFile go together');

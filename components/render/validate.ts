@@ -99,6 +99,13 @@ export function requireDnsLabel(field: string, name: string | undefined, max = 5
   }
 }
 
+/** Throws `RenderError` unless `prefix` can start every container, Kubernetes object and Vault role name. */
+export function requireNamePrefix(field: string, prefix: string): void {
+  if (!/^[a-z][a-z0-9-]{0,28}[a-z0-9]$/.test(prefix)) {
+    throw new RenderError('INVALID_ARGUMENT', field, 'must be 2-30 lower-case letters, digits and hyphens, starting with a letter');
+  }
+}
+
 /** Throws `RenderError` unless `url` is an http(s) URL. */
 export function requireHttpUrl(field: string, url: string): void {
   if (typeof url !== 'string' || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(url)) throw new RenderError('INVALID_ARGUMENT', field, 'must be an http(s) URL');
