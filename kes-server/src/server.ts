@@ -25,6 +25,9 @@ import { LevelInfo } from './log/slog.ts';
 import { Metrics, type MetricsSnapshot } from './metrics/metrics.ts';
 import { type ClusterChannel, WorkerLink } from './cluster/worker-link.ts';
 
+/** Streams one HTTP/2 connection may have open at once. */
+export const MaxConcurrentStreams = 250;
+
 /** The parts of a configuration that can change on reload. */
 export interface ServerSettings {
   readonly admin: string;
@@ -125,7 +128,13 @@ export class KesServer {
     this.#mode = clientAuthMode(opts.tls.auth, anySkipAuth(opts.api));
     const headerMs = opts.readHeaderTimeoutMs ?? 5000;
     // Go derives its TLS handshake timeout from ReadHeaderTimeout (docs/protocol.md#transport).
-    this.#server = createSecureServer({ ...secureContextOptions(opts.tls, this.#mode), allowHTTP1: true, handshakeTimeout: headerMs });
+    this.#server = createSecureServer({
+      ...secureContextOptions(opts.tls, this.#mode),
+      allowHTTP1: true,
+      handshakeTimeout: headerMs,
+      // Go's HTTP/2 server allows 250 concurrent streams per connection; Node would allow 2^32-1.
+      settings: { maxConcurrentStreams: MaxConcurrentStreams },
+    });
     // HTTP/1 limits of the compat layer: header deadline checked at least every second, and
     // keep-alive connections idle for up to 90 s like Go's IdleTimeout.
     const h1 = this.#server as unknown as { headersTimeout: number; connectionsCheckingInterval: number; keepAliveTimeout: number };
