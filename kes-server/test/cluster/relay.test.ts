@@ -59,7 +59,14 @@ function cluster(n: number, opts: { silent?: Set<number>; metricsTimeoutMs?: num
   return { relay, nodes };
 }
 
-const settle = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Lets `ms` pass, then enough event-loop turns for any chain of in-flight deliveries to finish:
+ * each hop is one setImmediate, and on a loaded machine the timer alone can fire mid-chain.
+ */
+async function settle(ms = 20): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+  for (let i = 0; i < 32; i++) await new Promise((r) => setImmediate(r));
+}
 
 test('a line made on one worker reaches the subscribers of the others, each line once', async () => {
   const { nodes } = cluster(3);
