@@ -18,6 +18,8 @@ export interface Pki {
   readonly server: Credential;
   /** Signs a client certificate with the CA. */
   issueClient(name: string, kind?: KeyKind): Credential;
+  /** Another server certificate for 127.0.0.1 and localhost from the same CA (rotation). */
+  issueServer(): Credential;
   /** A CA-signed client certificate whose validity ended yesterday. */
   expiredClient(name: string): Credential;
   /** A CA-signed client certificate marked as a CA itself. */
@@ -58,6 +60,7 @@ export function makePki(): Pki {
     caCert,
     server: issue('localhost', 'ecdsa-p256', 'serverAuth', false),
     issueClient: (name, kind = 'ecdsa-p256') => issue(name, kind, 'clientAuth', false),
+    issueServer: () => issue('localhost', 'ecdsa-p256', 'serverAuth', false),
     expiredClient: (name) => issue(name, 'ecdsa-p256', 'clientAuth', false, { expired: true }),
     caMarkedClient: (name) => issue(name, 'ecdsa-p256', 'clientAuth', false, { isCA: true }),
     selfSignedClient: (name, kind = 'ecdsa-p256') => issue(name, kind, 'clientAuth', true),
