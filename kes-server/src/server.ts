@@ -14,7 +14,6 @@ import { generateKeyVersion, systemRandom } from './crypto/key.ts';
 import { createDispatcher } from './http/dispatcher.ts';
 import { answerClientError } from './http/framing.ts';
 import { apiKeyIdentity, hasPeerCertificate } from './http/peer.ts';
-import type { HttpResponse } from './http/route.ts';
 import { anySkipAuth, type ApiOverride, applyApiOverrides, defaultRoutes } from './http/routes.ts';
 import type { BuildInfo, ServerState } from './http/state.ts';
 import { type ClientAuthMode, clientAuthMode, secureContextOptions, type TlsMaterial } from './http/tls-material.ts';
@@ -148,7 +147,11 @@ export class KesServer {
       socket.once('close', () => this.#sockets.delete(socket));
     });
     const dispatch = createDispatcher(() => this.#state);
-    this.#server.on('request', (req, res) => dispatch(req, res as unknown as HttpResponse));
+    // HTTP/1.1 arrives as 'request'. Listening for it also routes HTTP/2 streams through Node's
+    // compatibility layer; that bridge is replaced by serving the streams directly.
+    this.#server.on('request', dispatch.request);
+    this.#server.removeAllListeners('stream');
+    this.#server.on('stream', dispatch.stream);
     // Enforce the client-auth modes Node cannot enforce during the handshake before the
     // connection reaches the HTTP layer: rejected sockets never get an HTTP/2 session.
     const http = this.#server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;

@@ -4,18 +4,16 @@
  */
 import { errorMessage } from '../errors.ts';
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { constants, type Http2ServerRequest } from 'node:http2';
-import type { TLSSocket } from 'node:tls';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
 import { ApiError, ErrInvalidPath, errMethodNotAllowed, InternalFailure, isApiError } from './errors.ts';
+import { answeredBeforeDispatch, type Exchange, http1Exchange, Http2Exchange } from './exchange.ts';
 import { hasUnsupportedTransferCoding, hasUnsupportedVersion, targetPath, writeServerOptions, writeUnsupportedTransferCoding, writeUnsupportedVersion } from './framing.ts';
 import { peerIdentity } from './peer.ts';
 import { writeError, writeNotFound, writeRedirect, writeReply } from './response.ts';
 import type { HttpResponse, RequestContext, Route } from './route.ts';
 import type { ServerState } from './state.ts';
 import { PathIdentityList, PathKeyList, PathPolicyList } from './paths.ts';
-
-type HttpRequest = IncomingMessage | Http2ServerRequest;
 
 /** The list routes the Go client calls without trailing slash for an empty prefix (docs/protocol.md#routing). */
 const LIST_ROUTES = new Set([PathKeyList, PathPolicyList, PathIdentityList].map((p) => p.slice(0, -1)));
@@ -64,14 +62,10 @@ function cleanPath(p: string): string {
   return cleaned;
 }
 
-function tlsSocketOf(req: HttpRequest): TLSSocket {
-  if ('stream' in req && req.stream) return req.stream.session!.socket as TLSSocket;
-  return req.socket as TLSSocket;
-}
-
 /** Reads at most `max` bytes; resolves undefined when the body is longer or unreadable. */
-function readBody(req: HttpRequest, max: number): Promise<Uint8Array | undefined> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
+function readBody(ex: Exchange, max: number): Promise<Uint8Array | undefined> {
+  const declared = Number(ex.headers['content-length'] ?? NaN);
+  const req = ex.body;
   if (declared > max) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -96,49 +90,43 @@ function readBody(req: HttpRequest, max: number): Promise<Uint8Array | undefined
   });
 }
 
-/** Ends an exchange without an answer: the HTTP/2 stream is reset, an HTTP/1 connection closed. */
-function tearDown(req: HttpRequest): void {
-  if ('stream' in req && req.stream) req.stream.close(constants.NGHTTP2_CANCEL);
-  else req.socket.destroy();
-}
-
-/**
- * Lifts the idle timeout of the exchange's connection (HTTP/1 socket, HTTP/2 session) for a
- * long-lived response; returns the function that restores it. Upstream applies its idle timeout
- * only between requests, so a quiet log stream stays open (docs/protocol.md#transport, #routes).
- */
-function holdOpen(req: HttpRequest): () => void {
-  const target: { setTimeout(ms: number): unknown; timeout?: number } =
-    'stream' in req && req.stream && req.stream.session ? req.stream.session : (req.socket as unknown as { setTimeout(ms: number): unknown });
-  const server = (req.socket as unknown as { server?: { timeout?: number } } | null)?.server;
-  target.setTimeout(0);
-  return () => {
-    if (server?.timeout) target.setTimeout(server.timeout);
-  };
-}
-
 function requestId(): string {
   return randomBytes(8).toString('hex');
 }
 
-/** Returns the request listener of the server; `state()` is read once per request. */
-export function createDispatcher(state: () => ServerState): (req: HttpRequest, res: HttpResponse) => void {
-  return (req, res) => {
-    serve(state(), req, res).catch(() => {
-      // Only reachable when writing to an exchange that is already gone (timeout, disconnect).
-    });
+/** The listeners of the server for both protocols; `state()` is read once per request. */
+export interface Dispatcher {
+  /** HTTP/1.1 requests (the server's 'request' event). */
+  readonly request: (req: IncomingMessage, res: ServerResponse) => void;
+  /** HTTP/2 streams (the server's 'stream' event). */
+  readonly stream: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+}
+
+// Only reachable when writing to an exchange that is already gone (timeout, disconnect).
+const ignore = (): void => {};
+
+export function createDispatcher(state: () => ServerState): Dispatcher {
+  return {
+    request: (req, res) => {
+      if (hasUnsupportedVersion(req)) return writeUnsupportedVersion(res as unknown as HttpResponse);
+      void serve(state(), http1Exchange(req, res)).catch(ignore);
+    },
+    stream: (stream, headers) => {
+      if (answeredBeforeDispatch(stream, headers)) return;
+      void serve(state(), new Http2Exchange(stream, headers)).catch(ignore);
+    },
   };
 }
 
-async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): Promise<void> {
+async function serve(state: ServerState, ex: Exchange): Promise<void> {
   const startedAt = performance.now();
+  const res = ex.res;
   // Drawn only for an error-log line: most requests never need one.
   let id: string | undefined;
   const idOf = (): string => (id ??= requestId());
-  const method = req.method ?? 'GET';
-  if (hasUnsupportedVersion(req)) return writeUnsupportedVersion(res);
-  if (hasUnsupportedTransferCoding(req.headers['transfer-encoding'])) return writeUnsupportedTransferCoding(res);
-  const target = req.url ?? '/';
+  const method = ex.method;
+  if (hasUnsupportedTransferCoding(ex.headers['transfer-encoding'] as string | undefined)) return writeUnsupportedTransferCoding(res);
+  const target = ex.url;
   if (target === '*' && method === 'OPTIONS') return writeServerOptions(res);
   const rawPath = targetPath(target);
   if (!rawPath.startsWith('/')) return writeError(res, ErrInvalidPath);
@@ -162,14 +150,14 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
     return writeError(res, errMethodNotAllowed(method, route.method), { Accept: route.method });
   }
 
-  const socket = tlsSocketOf(req);
+  const socket = ex.socket;
   const ip = socket.remoteAddress ?? '';
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   if (route.timeoutMs > 0) {
     // A write deadline, not a 503: an unfinished response is torn down (docs/protocol.md#request-pipeline).
     timer = setTimeout(() => {
-      if (!res.writableEnded) tearDown(req);
+      if (!res.writableEnded) ex.tearDown();
     }, route.timeoutMs);
     timer.unref();
   }
@@ -210,11 +198,11 @@ async function serve(state: ServerState, req: HttpRequest, res: HttpResponse): P
 
     let body: Uint8Array = new Uint8Array(0);
     if (route.maxBody > 0) {
-      const read = await readBody(req, route.maxBody);
+      const read = await readBody(ex, route.maxBody);
       if (read === undefined) throw route.bodyError;
       body = read;
     }
-    const ctx: RequestContext = { method, path, resource, body, identity, ip, headers: req.headers, startedAt, signal: abort.signal, res, holdOpen: () => holdOpen(req) };
+    const ctx: RequestContext = { method, path, resource, body, identity, ip, headers: ex.headers, startedAt, signal: abort.signal, res, holdOpen: () => ex.holdOpen() };
     const reply = await route.handler(ctx, state);
     if (!abort.signal.aborted && !res.writableEnded && !res.headersSent) writeReply(res, reply);
     done?.(200);
