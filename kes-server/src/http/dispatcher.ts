@@ -152,7 +152,6 @@ async function serve(state: ServerState, ex: Exchange): Promise<void> {
 
   const socket = ex.socket;
   const ip = socket.remoteAddress ?? '';
-  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   if (route.timeoutMs > 0) {
     // A write deadline, not a 503: an unfinished response is torn down (docs/protocol.md#request-pipeline).
@@ -161,13 +160,25 @@ async function serve(state: ServerState, ex: Exchange): Promise<void> {
     }, route.timeoutMs);
     timer.unref();
   }
-  // The signal tells a running handler that the client is gone. Once `serve` has finished no
-  // handler is left to tell, and aborting then would only build an unused AbortError.
+  // The signal tells a running handler that the client is gone. Few handlers ask for it, so it
+  // is made on demand. Once `serve` has finished no handler is left to tell, and aborting then
+  // would only build an unused AbortError.
   let settled = false;
+  let gone = false;
+  let abort: AbortController | undefined;
   res.once('close', () => {
     clearTimeout(timer);
-    if (!settled) abort.abort();
+    if (settled) return;
+    gone = true;
+    abort?.abort();
   });
+  const signal = (): AbortSignal => {
+    if (abort === undefined) {
+      abort = new AbortController();
+      if (gone) abort.abort();
+    }
+    return abort.signal;
+  };
 
   let identity = '';
   let done: ((status: number) => void) | undefined;
@@ -202,9 +213,9 @@ async function serve(state: ServerState, ex: Exchange): Promise<void> {
       if (read === undefined) throw route.bodyError;
       body = read;
     }
-    const ctx: RequestContext = { method, path, resource, body, identity, ip, headers: ex.headers, startedAt, signal: abort.signal, res, holdOpen: () => ex.holdOpen() };
+    const ctx: RequestContext = { method, path, resource, body, identity, ip, headers: ex.headers, startedAt, get signal() { return signal(); }, res, holdOpen: () => ex.holdOpen() };
     const reply = await route.handler(ctx, state);
-    if (!abort.signal.aborted && !res.writableEnded && !res.headersSent) writeReply(res, reply);
+    if (!gone && !res.writableEnded && !res.headersSent) writeReply(res, reply);
     done?.(200);
   } catch (err) {
     let apiErr: ApiError;
@@ -221,7 +232,7 @@ async function serve(state: ServerState, ex: Exchange): Promise<void> {
       ]);
     }
     done?.(apiErr.status);
-    if (abort.signal.aborted) return;
+    if (gone) return;
     if (!res.headersSent && !res.writableEnded) writeError(res, apiErr);
     else if (!res.writableEnded) res.end();
   } finally {

@@ -75,6 +75,16 @@ function stringEnd(text: string, start: number): number {
 /** Parses the first JSON value of `body`; trailing bytes are ignored, as Go's decoder does. */
 export function parseFirstValue(body: Uint8Array): unknown {
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  // A body that is one JSON value (the usual case) is its own first value; only a body with
+  // something after its first value needs the value's end found first. A text no longer than
+  // the nesting bound cannot nest deeper than it.
+  if (text.length <= MaxNestingDepth) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // something follows the first value, or nothing is valid: find out below
+    }
+  }
   const start = text.search(/\S/);
   if (start < 0) throw new BodyDecodeError('empty body');
   const end = valueEnd(text, start);
@@ -96,14 +106,17 @@ type Decoded<S extends Record<string, FieldKind>> = { [P in keyof S]: FieldValue
  * is base64 text or, as Go decodes into a `[]byte`, an array of integers 0..255.
  */
 export function decodeFields<S extends Record<string, FieldKind>>(value: unknown, schema: S): Decoded<S> {
+  const fields = fieldsOf(schema);
   const out: Record<string, Uint8Array | string> = {};
-  for (const [name, kind] of Object.entries(schema)) out[name] = kind === 'bytes' ? new Uint8Array(0) : '';
+  for (const name of fields.names) out[name] = schema[name] === 'bytes' ? new Uint8Array(0) : '';
   if (value === null) return out as Decoded<S>;
   if (typeof value !== 'object' || Array.isArray(value)) throw new BodyDecodeError('body is not a JSON object');
-  const lower = new Map(Object.keys(schema).map((k) => [k.toLowerCase(), k] as const));
-  for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
-    const field = lower.get(key.toLowerCase());
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    // Exact names first: they are what clients send, and they need no lower-casing.
+    const field = fields.exact.has(key) ? key : fields.lower.get(key.toLowerCase());
     if (field === undefined) continue;
+    const raw = obj[key];
     if (raw === null) continue;
     if (schema[field] === 'bytes' && Array.isArray(raw)) out[field] = byteArray(raw, field);
     else if (typeof raw !== 'string') throw new BodyDecodeError(`field '${field}' has the wrong type`);
@@ -121,6 +134,26 @@ function byteArray(values: readonly unknown[], field: string): Uint8Array {
     out[i] = v;
   });
   return out;
+}
+
+interface SchemaFields {
+  readonly names: readonly string[];
+  readonly exact: ReadonlySet<string>;
+  /** Lower-cased name → field name. */
+  readonly lower: ReadonlyMap<string, string>;
+}
+
+// Schemas are module constants of the handlers: their lookups are built once each.
+const schemaFields = new WeakMap<Record<string, FieldKind>, SchemaFields>();
+
+function fieldsOf(schema: Record<string, FieldKind>): SchemaFields {
+  let f = schemaFields.get(schema);
+  if (f === undefined) {
+    const names = Object.keys(schema);
+    f = { names, exact: new Set(names), lower: new Map(names.map((k) => [k.toLowerCase(), k] as const)) };
+    schemaFields.set(schema, f);
+  }
+  return f;
 }
 
 /** Go `time.Time` JSON: RFC 3339 with trailing zeros of the fraction trimmed. */

@@ -19,6 +19,12 @@ import { keyName, loadKey } from './common.ts';
 /** Legacy bulk decryption accepts at most this many ciphertexts per call. */
 const MaxBulkCiphertexts = 1000;
 
+const GenerateBody = { context: 'bytes' } as const;
+const EncryptBody = { plaintext: 'bytes', context: 'bytes' } as const;
+const DecryptBody = { ciphertext: 'bytes', context: 'bytes' } as const;
+const HmacBody = { message: 'bytes' } as const;
+const BulkItem = { ciphertext: 'bytes', context: 'bytes' } as const;
+
 /** Decodes the body as a JSON object, mapping any decode failure to ErrInvalidBody. */
 function body<S extends Record<string, 'bytes' | 'string'>>(ctx: RequestContext, schema: S) {
   try {
@@ -32,7 +38,7 @@ function body<S extends Record<string, 'bytes' | 'string'>>(ctx: RequestContext,
 export async function generateKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const name = keyName(ctx);
   // The body is optional; it is only parsed when present (docs/protocol.md#key-routes, generate).
-  const req = ctx.body.length > 0 ? body(ctx, { context: 'bytes' }) : { context: new Uint8Array(0) };
+  const req = ctx.body.length > 0 ? body(ctx, GenerateBody) : { context: new Uint8Array(0) };
   const kv = await loadKey(state, name);
   let plaintext: Uint8Array;
   let ciphertext: Uint8Array;
@@ -47,7 +53,7 @@ export async function generateKey(ctx: RequestContext, state: ServerState): Prom
 
 export async function encryptKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const name = keyName(ctx);
-  const req = body(ctx, { plaintext: 'bytes', context: 'bytes' });
+  const req = body(ctx, EncryptBody);
   const kv = await loadKey(state, name);
   let ciphertext: Uint8Array;
   try {
@@ -69,14 +75,14 @@ function open(kv: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Uint
 
 export async function decryptKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const name = keyName(ctx);
-  const req = body(ctx, { ciphertext: 'bytes', context: 'bytes' });
+  const req = body(ctx, DecryptBody);
   const kv = await loadKey(state, name);
   return json({ plaintext: encodeBase64(open(kv, req.ciphertext, req.context)) });
 }
 
 export async function hmacKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
   const name = keyName(ctx);
-  const req = body(ctx, { message: 'bytes' });
+  const req = body(ctx, HmacBody);
   const kv = await loadKey(state, name);
   try {
     return json({ hmac: encodeBase64(hmac(kv, req.message)) });
@@ -97,7 +103,7 @@ export async function bulkDecryptKey(ctx: RequestContext, state: ServerState): P
     const value = parseFirstValue(ctx.body);
     if (!Array.isArray(value)) throw new BodyDecodeError('body is not a JSON array');
     if (value.length > MaxBulkCiphertexts) throw ErrTooManyCiphertexts;
-    items = value.map((v) => decodeFields(v, { ciphertext: 'bytes', context: 'bytes' }));
+    items = value.map((v) => decodeFields(v, BulkItem));
   } catch (err) {
     if (err instanceof BodyDecodeError) throw ErrInvalidBody;
     throw err;

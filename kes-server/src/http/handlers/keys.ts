@@ -17,6 +17,8 @@ import { empty, json, type RequestContext, type Reply } from '../route.ts';
 import type { ServerState } from '../state.ts';
 import { audit, keyName, loadKey, storeFailure } from './common.ts';
 
+const ImportBody = { key: 'bytes', cipher: 'string' } as const;
+
 /** Import cipher names the server accepts (docs/protocol.md#key-routes, import). A Map: `toString` is no cipher. */
 const IMPORT_CIPHERS: ReadonlyMap<string, Cipher> = new Map([
   ['AES256', 'AES256'],
@@ -46,7 +48,7 @@ export async function importKey(ctx: RequestContext, state: ServerState): Promis
   const name = keyName(ctx);
   let req: { key: Uint8Array; cipher: string };
   try {
-    req = decodeFields(parseFirstValue(ctx.body), { key: 'bytes', cipher: 'string' });
+    req = decodeFields(parseFirstValue(ctx.body), ImportBody);
   } catch (err) {
     if (err instanceof BodyDecodeError) throw ErrInvalidImportBody;
     throw err;
