@@ -31,8 +31,8 @@ export interface KesProcessOptions {
   /** `ts` (default) runs this repository's server; `upstream` the pinned minio/kes binary. */
   readonly implementation?: 'ts' | 'upstream';
   /**
-   * Worker processes of the TypeScript server (`--workers N`; default: its own default, one per
-   * CPU). Metrics are per worker, so a test that reads request counts runs one. Ignored upstream.
+   * Worker processes of the TypeScript server (`--workers N`; default: its own default, one).
+   * Metrics are per worker, so a test that reads request counts runs one. Ignored upstream.
    */
   readonly workers?: number;
   readonly name?: string;

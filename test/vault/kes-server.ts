@@ -25,7 +25,7 @@ export interface VaultKesOptions {
   readonly namespace?: string;
   /** Cache expiry in milliseconds (`cache.expiry.*`). */
   readonly cache?: { readonly anyMs?: number; readonly unusedMs?: number; readonly offlineMs?: number };
-  /** `--workers N`; default: the server's own (one per CPU). Each worker has its own key cache. */
+  /** `--workers N`; default: the server's own (one). Each worker has its own key cache. */
   readonly workers?: number;
 }
 

@@ -3,7 +3,6 @@
  * The `kes-server` command: `server --config FILE | --dev`, `identity of`, `--help`.
  */
 import { KesError, errorCode, errorMessage } from '../errors.ts';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADDRESS, loadConfig } from '../config/index.ts';
 import { devSettings } from './dev.ts';
@@ -25,8 +24,9 @@ Options:
   --config FILE   YAML configuration file.
   --dev           Ephemeral development server: in-memory keys, a fresh admin API key.
   --addr ADDR     Listen address ip:port; overrides the config file.
-  --workers N     Worker processes sharing the port (default: number of CPUs for fs and vault
-                  key stores; always 1 with the in-memory store).
+  --workers N     Worker processes sharing the port (default 1; always 1 with the in-memory
+                  store). A client's connection stays on one worker, so more workers help only
+                  with many client connections.
 `;
 
 export class UsageError extends KesError {}
@@ -66,7 +66,7 @@ async function server(args: string[]): Promise<void> {
   const configPath = values.config;
   const config = await loadConfig(configPath);
   const address = values.addr ?? config.address;
-  let workers = config.keystore.kind === 'mem' ? 1 : availableParallelism();
+  let workers = 1;
   if (values.workers !== undefined) {
     workers = Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`invalid --workers '${values.workers}'`);
