@@ -43,40 +43,47 @@ test('median and combineRounds', () => {
   assert.deepEqual(c, { requests: 25, reqPerSec: 200, p50Ms: 2, p99Ms: 8, cpuMsPerReq: 0.2, timeLimited: true });
 });
 
-test('renderTable with ratios against the reference', () => {
-  const base = { operation: 'generate', requests: 100, p50Ms: 1.234, p99Ms: 10, peakRssMiB: 50.04, cpuMsPerReq: 0.1234, timeLimited: false };
+test('renderTable with ratios against the reference of the same cell', () => {
+  const base = { operation: 'generate', protocol: 'h2', inFlight: 32, placement: 'pinned', requests: 100, p50Ms: 1.234, p99Ms: 10, peakRssMiB: 50.04, cpuMsPerReq: 0.1234, timeLimited: false };
   const rows = withRatios(
     [
-      { ...base, server: 'minio/kes', reqPerSec: 4000 },
-      { ...base, server: 'kes-server w1', reqPerSec: 1000, timeLimited: true },
+      { ...base, server: 'minio/kes', reqPerSec: 4000, cpuMsPerReq: 0.25 },
+      { ...base, server: 'kes-server w1', reqPerSec: 1000, timeLimited: true, cpuMsPerReq: 0.375 },
+      { ...base, server: 'minio/kes', protocol: 'h1', reqPerSec: 2000, cpuMsPerReq: 0.5 },
+      { ...base, server: 'kes-server w1', protocol: 'h1', reqPerSec: 3000, cpuMsPerReq: 0.25 },
     ],
     'minio/kes',
   );
-  assert.equal(rows[0].ratio, null);
-  assert.equal(rows[1].ratio, 0.25);
+  assert.deepEqual(rows.map((r) => [r.ratio, r.cpuRatio]), [[null, null], [0.25, 1.5], [null, null], [1.5, 0.5]]);
   const lines = renderTable(rows).trimEnd().split('\n');
-  assert.equal(lines.length, 4);
-  assert.match(lines[0], /^server\s+operation\s+requests\s+req\/s\s+p50 ms\s+p99 ms\s+peak RSS MiB\s+vs minio\/kes\s+CPU ms\/req$/);
-  assert.match(lines[1], /^-+( +-+){8}$/);
-  assert.match(lines[2], /^minio\/kes\s+generate\s+100\s+4000\s+1\.23\s+10\.00\s+50\.0\s+ref\s+0\.123$/);
-  assert.match(lines[3], /^kes-server w1\s+generate\s+100\*\s+1000\s+1\.23\s+10\.00\s+50\.0\s+0\.25x\s+0\.123$/);
+  assert.equal(lines.length, 6);
+  assert.match(lines[0], /^server\s+operation\s+proto\s+in flight\s+cpus\s+requests\s+req\/s\s+p50 ms\s+p99 ms\s+peak RSS MiB\s+vs minio\/kes\s+CPU ms\/req\s+CPU vs minio\/kes$/);
+  assert.match(lines[1], /^-+( +-+){12}$/);
+  assert.match(lines[2], /^minio\/kes\s+generate\s+h2\s+32\s+pinned\s+100\s+4000\s+1\.23\s+10\.00\s+50\.0\s+ref\s+0\.250\s+ref$/);
+  assert.match(lines[3], /^kes-server w1\s+generate\s+h2\s+32\s+pinned\s+100\*\s+1000\s+1\.23\s+10\.00\s+50\.0\s+0\.25x\s+0\.375\s+1\.50x$/);
+  assert.match(lines[5], /^kes-server w1\s+generate\s+h1\s+32\s+pinned\s+100\s+3000\s+1\.23\s+10\.00\s+50\.0\s+1\.50x\s+0\.250\s+0\.50x$/);
   assert.equal(new Set(lines.map((l) => l.length)).size, 1, 'columns are aligned');
 });
 
 test('options: defaults, --quick, subsets and errors', () => {
   const d = parseOptions([])!;
   assert.equal(d.requests, 20_000);
-  assert.equal(d.concurrency, 32);
+  assert.deepEqual(d.concurrency, [32, 256]);
+  assert.deepEqual(d.protocols, ['h2', 'h1']);
+  assert.deepEqual(d.placements, ['pinned', 'shared']);
   assert.deepEqual(d.operations, [...OPERATIONS]);
   assert.deepEqual(d.servers, ['upstream', 'ts1', 'ts2']);
-  const q = parseOptions(['--quick', '--requests', '50', '--ops', 'create,generate', '--servers', 'ts2'])!;
+  const q = parseOptions(['--quick', '--requests', '50', '--ops', 'create,generate', '--servers', 'ts2', '--concurrency', '4,1,4', '--protocols', 'h1', '--placement', 'shared'])!;
+  assert.deepEqual(q.concurrency, [4, 1]);
+  assert.deepEqual(q.protocols, ['h1']);
+  assert.deepEqual(q.placements, ['shared']);
   assert.equal(q.requests, 50);
   assert.equal(q.warmup, 500);
   assert.equal(q.phaseTimeoutMs, 20_000);
   assert.deepEqual(q.operations, ['generate', 'create']);
   assert.deepEqual(q.servers, ['ts2']);
   assert.equal(parseOptions(['--help']), null);
-  const bad = [['--requests', '0'], ['--concurrency', '1.5'], ['--ops', 'encrypt'], ['--servers', ',']];
+  const bad = [['--requests', '0'], ['--concurrency', '1.5'], ['--concurrency', '8,0'], ['--ops', 'encrypt'], ['--servers', ','], ['--protocols', 'h3'], ['--placement', 'none']];
   for (const argv of bad) assert.throws(() => parseOptions(argv), OptionsError, argv.join(' '));
 });
 
@@ -98,11 +105,12 @@ test('the rendered config is a valid KES config: loopback, admin, fs key store, 
   assert.equal(a.tls.key, b.tls.key);
 });
 
-const job = (port: number, creds: ReturnType<typeof makeCredentials>, operation: LoadJob['operation']): LoadJob => ({
+const job = (port: number, creds: ReturnType<typeof makeCredentials>, operation: LoadJob['operation'], protocol: LoadJob['protocol'] = 'h2'): LoadJob => ({
   endpoint: { port, ca: creds.serverCert, cert: creds.clientCert, key: creds.clientKey },
   operation,
+  protocol,
   keyName: 'bench-key',
-  createPrefix: 'test',
+  createPrefix: `test-${protocol}`,
   requests: 40,
   warmup: 8,
   concurrency: 4,
@@ -138,15 +146,17 @@ describe('load generator against the real servers', () => {
 
   for (const [i, label] of ['minio/kes', 'kes-server w2'].entries()) {
     for (const op of OPERATIONS) {
-      test(`${label} ${op}: every request counted and checked`, async () => {
-        const r = await runJob(job(servers[i].port, creds, op));
-        assert.ok(r.ok, r.ok ? '' : r.error);
-        assert.equal(r.requests, 40);
-        assert.equal(r.timeLimited, false);
-        assert.ok(r.p50Ms > 0 && r.p50Ms <= r.p99Ms && r.p99Ms <= r.maxMs);
-        assert.ok(r.verified > 0);
-        assert.ok(r.clientCpuMs > 0);
-      });
+      for (const protocol of ['h2', 'h1'] as const) {
+        test(`${label} ${op} ${protocol}: every request counted and checked`, async () => {
+          const r = await runJob(job(servers[i].port, creds, op, protocol));
+          assert.ok(r.ok, r.ok ? '' : r.error);
+          assert.equal(r.requests, 40);
+          assert.equal(r.timeLimited, false);
+          assert.ok(r.p50Ms > 0 && r.p50Ms <= r.p99Ms && r.p99Ms <= r.maxMs);
+          assert.ok(r.verified > 0);
+          assert.ok(r.clientCpuMs > 0);
+        });
+      }
     }
   }
 
@@ -169,13 +179,14 @@ describe('load generator against the real servers', () => {
 
 test('a server with wrong answers cannot produce a result', async (t) => {
   const creds = makeCredentials();
-  const server = createSecureServer({ key: creds.serverKey, cert: creds.serverCert, requestCert: true, rejectUnauthorized: false });
-  server.on('stream', (stream, headers) => {
-    const path = String(headers[':path']);
-    stream.on('data', () => {});
+  // HTTP/2 and HTTP/1.1 alike, through Node's request/response objects.
+  const server = createSecureServer({ key: creds.serverKey, cert: creds.serverCert, requestCert: true, rejectUnauthorized: false, allowHTTP1: true });
+  server.on('request', (req, res) => {
+    const path = req.url ?? '';
+    req.resume();
     const reply = (status: number, body: unknown): void => {
-      stream.respond({ ':status': status, 'content-type': 'application/json' });
-      stream.end(JSON.stringify(body));
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
     };
     if (path.startsWith('/v1/key/generate/')) reply(200, { plaintext: randomBytes(32).toString('base64'), ciphertext: 'AAAA' });
     else if (path.startsWith('/v1/key/decrypt/')) reply(200, { plaintext: Buffer.alloc(32).toString('base64') });
@@ -187,13 +198,16 @@ test('a server with wrong answers cannot produce a result', async (t) => {
   const port = (server.address() as { port: number }).port;
   const cases = [
     { op: 'generate', error: /decrypt: plaintext differs/ }, // the sampled keys are decrypted afterwards
+    { op: 'handshake', error: /decrypt: plaintext differs/ },
     { op: 'decrypt', error: /decrypt: plaintext differs/ },
     { op: 'describe', error: /describe: wrong key name/ },
     { op: 'create', error: /create: status 500: internal error/ },
   ] as const;
-  for (const c of cases) {
-    const r = await runJob(job(port, creds, c.op));
-    assert.equal(r.ok, false, c.op);
-    assert.match(r.ok ? '' : r.error, c.error, c.op);
+  for (const protocol of ['h2', 'h1'] as const) {
+    for (const c of cases) {
+      const r = await runJob(job(port, creds, c.op, protocol));
+      assert.equal(r.ok, false, `${c.op} ${protocol}`);
+      assert.match(r.ok ? '' : r.error, c.error, `${c.op} ${protocol}`);
+    }
   }
 });

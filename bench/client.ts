@@ -1,8 +1,10 @@
 /**
- * A small HTTP/2 mTLS client for the benchmark: long-lived sessions to one KES endpoint and a
- * bounded request helper. Bodies are read whole and capped; every request has a timeout.
+ * A small mTLS client for the benchmark: long-lived HTTP/2 sessions or HTTP/1.1 keep-alive
+ * connections to one KES endpoint, and bounded request helpers. Bodies are read whole and capped;
+ * every request has a timeout.
  */
 import { connect, type ClientHttp2Session } from 'node:http2';
+import { Agent, request } from 'node:https';
 
 export interface Endpoint {
   readonly port: number;
@@ -118,4 +120,43 @@ export async function closeSessions(sessions: readonly ClientHttp2Session[], tim
         }),
     ),
   );
+}
+
+/**
+ * An HTTP/1.1 keep-alive connection pool of up to `sockets` connections (one per request in
+ * flight); `false` in `send1` means a fresh connection for the request, closed after it.
+ */
+export function http1Pool(ep: Endpoint, sockets: number): Agent {
+  return new Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets, scheduling: 'fifo', ca: ep.ca, cert: ep.cert, key: ep.key, servername: 'localhost' });
+}
+
+/** Sends one HTTP/1.1 request through `agent` (or on a new connection); resolves with status and body (≤ 64 KiB). */
+export function send1(ep: Endpoint, agent: Agent | false, method: string, path: string, body?: string, timeoutMs = 15_000): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = {};
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    const req = request(
+      { host: '127.0.0.1', port: ep.port, method, path, headers, agent, ca: ep.ca, cert: ep.cert, key: ep.key, servername: 'localhost', timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_BODY) {
+            req.destroy(new BenchClientError('BODY_TOO_LARGE', `${method} ${path}: response body over ${MAX_BODY} bytes`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (err) => reject(new BenchClientError('REQUEST_FAILED', `${method} ${path}: ${err.message}`)));
+      },
+    );
+    req.on('timeout', () => req.destroy(new BenchClientError('TIMEOUT', `${method} ${path}: no response within ${timeoutMs} ms`)));
+    req.on('error', (err) => reject(err instanceof BenchClientError ? err : new BenchClientError('REQUEST_FAILED', `${method} ${path}: ${err.message}`)));
+    req.end(body);
+  });
 }

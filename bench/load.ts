@@ -1,15 +1,19 @@
 /**
  * Load generator, run as its own process (`fork`): receives one LoadJob over IPC, drives one
- * operation against one server over several HTTP/2 sessions with a fixed number of requests in
- * flight, checks every response, and sends back a LoadResult. Warm-up requests are checked but
- * not timed. Both loops stop at their request count or their time limit, whichever comes first.
+ * operation against one server with a fixed number of requests in flight, over several HTTP/2
+ * sessions or over HTTP/1.1 keep-alive connections (one per request in flight), checks every
+ * response, and sends back a LoadResult. `handshake` opens a new connection for every request
+ * (full mTLS handshake, one generate, close). Warm-up requests are checked but not timed. Both
+ * loops stop at their request count or their time limit, whichever comes first.
  */
 import type { ClientHttp2Session } from 'node:http2';
+import type { Agent } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { closeSessions, type Endpoint, openSession, send } from './client.ts';
+import { closeSessions, type Endpoint, http1Pool, openSession, type Reply, send, send1 } from './client.ts';
+import type { Protocol } from './options.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
-export const OPERATIONS = ['generate', 'decrypt', 'describe', 'create'] as const;
+export const OPERATIONS = ['generate', 'decrypt', 'describe', 'create', 'handshake'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 export interface LoadJob {
@@ -19,6 +23,7 @@ export interface LoadJob {
   readonly keyName: string;
   /** Prefix of the unique names `create` uses (unique per server and run). */
   readonly createPrefix: string;
+  readonly protocol: Protocol;
   readonly requests: number;
   readonly warmup: number;
   readonly concurrency: number;
@@ -130,6 +135,9 @@ function createRequest(name: string): Request {
   return { method: 'POST', path: `/v1/key/create/${name}`, check: (status, body) => expectStatus(status, body, 'create') };
 }
 
+/** Sends one request somewhere (a session, a connection pool, a new connection). */
+type Sender = (method: string, path: string, body?: string) => Promise<Reply>;
+
 interface LoopResult {
   readonly done: number;
   readonly elapsedMs: number;
@@ -137,11 +145,11 @@ interface LoopResult {
 }
 
 /**
- * Runs `count` requests from `make(i)` with `concurrency` in flight, worker w on session
- * w mod sessions. Stops at the count, the time limit, or the first failure (which it throws).
+ * Runs `count` requests from `make(i)` with `concurrency` in flight, worker w on sender
+ * w mod senders. Stops at the count, the time limit, or the first failure (which it throws).
  */
 async function loop(
-  sessions: readonly ClientHttp2Session[],
+  senders: readonly Sender[],
   concurrency: number,
   count: number,
   timeLimitMs: number,
@@ -154,13 +162,13 @@ async function loop(
   const start = performance.now();
   const deadline = start + timeLimitMs;
   const worker = async (w: number): Promise<void> => {
-    const session = sessions[w % sessions.length];
+    const sender = senders[w % senders.length];
     while (failure === undefined && next < count && performance.now() < deadline) {
       const i = next++;
       const req = make(i);
       const t0 = performance.now();
       try {
-        const reply = await send(session, req.method, req.path, req.body);
+        const reply = await sender(req.method, req.path, req.body);
         const dt = performance.now() - t0;
         req.check(reply.status, reply.body);
         if (latencies) latencies[i] = dt;
@@ -187,10 +195,31 @@ const noMarks: Marks = { start: async () => {}, end: async () => {} };
 /** Runs one job to completion; failures are returned as `{ ok: false }`. */
 export async function runJob(job: LoadJob, marks: Marks = noMarks): Promise<LoadResult> {
   const sessions: ClientHttp2Session[] = [];
+  let keepAlive: Agent | undefined;
   try {
-    for (let i = 0; i < job.sessions; i++) sessions.push(await openSession(job.endpoint));
+    const ep = job.endpoint;
+    let senders: Sender[];
+    let fresh: Sender;
+    if (job.protocol === 'h2') {
+      for (let i = 0; i < job.sessions; i++) sessions.push(await openSession(ep));
+      senders = sessions.map((s) => (m, p, b) => send(s, m, p, b));
+      fresh = async (m, p, b) => {
+        const s = await openSession(ep);
+        try {
+          return await send(s, m, p, b);
+        } finally {
+          await closeSessions([s]);
+        }
+      };
+    } else {
+      const agent = http1Pool(ep, job.concurrency);
+      keepAlive = agent;
+      senders = [(m, p, b) => send1(ep, agent, m, p, b)];
+      fresh = (m, p, b) => send1(ep, false, m, p, b);
+    }
+    const timed = job.operation === 'handshake' ? [fresh] : senders;
     const one = async (req: Request): Promise<void> => {
-      const r = await send(sessions[0], req.method, req.path, req.body);
+      const r = await senders[0](req.method, req.path, req.body);
       req.check(r.status, r.body);
     };
 
@@ -204,6 +233,7 @@ export async function runJob(job: LoadJob, marks: Marks = noMarks): Promise<Load
     const make = (offset: number) => (i: number): Request => {
       switch (job.operation) {
         case 'generate':
+        case 'handshake':
           return generateRequest(job.keyName, i, offset > 0 && i % every === 0 ? (d) => samples.push(d) : undefined);
         case 'decrypt':
           return decryptRequest(job.keyName, pool[i % POOL]);
@@ -218,11 +248,11 @@ export async function runJob(job: LoadJob, marks: Marks = noMarks): Promise<Load
       }
     };
 
-    await loop(sessions, job.concurrency, job.warmup, job.phaseTimeoutMs, make(0));
+    await loop(timed, job.concurrency, job.warmup, job.phaseTimeoutMs, make(0));
     const latencies = new Float64Array(job.requests);
     await marks.start();
     const cpu0 = process.cpuUsage();
-    const measured = await loop(sessions, job.concurrency, job.requests, job.phaseTimeoutMs, make(1), latencies);
+    const measured = await loop(timed, job.concurrency, job.requests, job.phaseTimeoutMs, make(1), latencies);
     const cpu = process.cpuUsage(cpu0);
     await marks.end();
 
@@ -252,6 +282,7 @@ export async function runJob(job: LoadJob, marks: Marks = noMarks): Promise<Load
     return { ok: false, error: (err as Error).message };
   } finally {
     await closeSessions(sessions);
+    keepAlive?.destroy();
   }
 }
 

@@ -5,11 +5,22 @@ import { OPERATIONS, type Operation } from './load.ts';
 export const SERVER_IDS = ['upstream', 'ts1', 'ts2'] as const;
 export type ServerId = (typeof SERVER_IDS)[number];
 
+export const PROTOCOLS = ['h2', 'h1'] as const;
+/** `h2`: HTTP/2 sessions; `h1`: HTTP/1.1 keep-alive connections. */
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export const PLACEMENTS = ['pinned', 'shared'] as const;
+/** `pinned`: server on the first CPU, load client on the second (`taskset`); `shared`: both on all CPUs. */
+export type Placement = (typeof PLACEMENTS)[number];
+
 export interface BenchOptions {
   readonly requests: number;
   readonly warmup: number;
-  readonly concurrency: number;
+  /** Requests in flight; each value is measured separately. */
+  readonly concurrency: readonly number[];
   readonly sessions: number;
+  readonly protocols: readonly Protocol[];
+  readonly placements: readonly Placement[];
   readonly phaseTimeoutMs: number;
   readonly operations: readonly Operation[];
   readonly servers: readonly ServerId[];
@@ -20,18 +31,23 @@ export interface BenchOptions {
 export const USAGE = `Usage: node bench/run.ts [options]
 
 Benchmarks the TypeScript kes-server (1 and 2 workers) against the upstream kes server, both
-with an fs key store on 127.0.0.1, and prints one table row per operation and server.
+with an fs key store on 127.0.0.1, and prints one table row per operation, protocol, requests in
+flight, CPU placement and server.
 
 Options:
   --requests N        measured requests per operation, server and round (default 20000; --quick 4000)
   --warmup N          untimed warm-up requests before each measurement (default 2000; --quick 500)
-  --concurrency N     requests in flight (default 32)
-  --sessions N        HTTP/2 connections the requests are spread over (default 8)
+  --concurrency LIST  requests in flight, comma-separated (default 32,256)
+  --sessions N        HTTP/2 connections the requests are spread over (default 8); HTTP/1.1
+                      uses one keep-alive connection per request in flight
+  --protocols LIST    comma-separated subset of ${PROTOCOLS.join(',')} (default both)
+  --placement LIST    comma-separated subset of ${PLACEMENTS.join(',')} (default both): pinned runs
+                      the server on CPU 0 and the load client on CPU 1 (taskset)
   --phase-timeout S   time limit of each warm-up or measured loop, seconds (default 120; --quick 20)
   --ops LIST          comma-separated subset of ${OPERATIONS.join(',')} (default all)
   --servers LIST      comma-separated subset of ${SERVER_IDS.join(',')} (default all)
   --rounds N          repeat the whole matrix N times; each cell reports the median round (default 1)
-  --quick             smaller counts, about half a minute in all
+  --quick             smaller counts
   --help              this text
 `;
 
@@ -42,6 +58,13 @@ function positive(name: string, v: string | undefined, fallback: number): number
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new OptionsError(`--${name} must be a positive integer, got '${v}'`);
   return n;
+}
+
+function positiveList(name: string, v: string | undefined, fallback: readonly number[]): number[] {
+  if (v === undefined) return [...fallback];
+  const items = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new OptionsError(`--${name} is empty`);
+  return [...new Set(items.map((i) => positive(name, i, 0)))];
 }
 
 function subset<T extends string>(name: string, v: string | undefined, all: readonly T[]): T[] {
@@ -64,6 +87,8 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'phase-timeout': { type: 'string' },
       ops: { type: 'string' },
       servers: { type: 'string' },
+      protocols: { type: 'string' },
+      placement: { type: 'string' },
       rounds: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -77,10 +102,12 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     requests: positive('requests', values.requests, quick ? 4000 : 20_000),
     warmup: positive('warmup', values.warmup, quick ? 500 : 2000),
     rounds: positive('rounds', values.rounds, 1),
-    concurrency: positive('concurrency', values.concurrency, 32),
+    concurrency: positiveList('concurrency', values.concurrency, [32, 256]),
     sessions: positive('sessions', values.sessions, 8),
     phaseTimeoutMs: 1000 * positive('phase-timeout', values['phase-timeout'], quick ? 20 : 120),
     operations: subset('ops', values.ops, OPERATIONS),
     servers: subset('servers', values.servers, SERVER_IDS),
+    protocols: subset('protocols', values.protocols, PROTOCOLS),
+    placements: subset('placement', values.placement, PLACEMENTS),
   };
 }

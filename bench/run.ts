@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * Benchmark: the TypeScript kes-server (1 and 2 workers) against the upstream kes server, same
- * configuration, same machine, same run. Servers run side by side on loopback ports; each
- * (operation, server) pair is measured by a fresh load-generator process, operations outermost
- * so that background load on a shared machine spreads over all servers alike.
+ * configuration, same machine, same run. Servers run side by side on loopback ports; each cell
+ * (operation, protocol, requests in flight, CPU placement, server) is measured by a fresh
+ * load-generator process, servers innermost so that background load on a shared machine spreads
+ * over all servers alike.
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { peerBinDir, peerPath } from '../sandbox/peers.ts';
 import { closeSessions, type Endpoint, openSession, send } from './client.ts';
 import type { ChildMessage, LoadJob, LoadResult, Operation, ParentMessage } from './load.ts';
-import { OptionsError, parseOptions, type BenchOptions, type ServerId, USAGE } from './options.ts';
-import { freePort, ServerProcess, type ServerSpec } from './servers.ts';
+import { OptionsError, parseOptions, type BenchOptions, type Placement, type Protocol, type ServerId, USAGE } from './options.ts';
+import { freePort, ServerProcess, type ServerSpec, setAffinity } from './servers.ts';
 import { makeCredentials, writeConfigs } from './setup.ts';
 import { combineRounds, renderTable, type RoundSample, type Row, withRatios } from './stats.ts';
 
@@ -28,6 +29,7 @@ function specOf(id: ServerId): ServerSpec {
     case 'upstream':
       return { label: REFERENCE, name: 'upstream', kind: { impl: 'upstream', bin: peerPath('kes') } };
     case 'ts1':
+      // One worker is the server's default.
       return { label: 'kes-server w1', name: 'ts1', kind: { impl: 'ts', workers: 1 } };
     case 'ts2':
       return { label: 'kes-server w2', name: 'ts2', kind: { impl: 'ts', workers: 2 } };
@@ -41,13 +43,23 @@ function specOf(id: ServerId): ServerSpec {
 /** Result of one load-generator run, with the server's CPU time during the measured loop. */
 type Measured = LoadResult & { readonly serverCpuMs: number };
 
+/** CPUs of the server and of the load client for a placement. */
+function cpuLists(placement: Placement): { server: string; client: string } {
+  const all = `0-${availableParallelism() - 1}`;
+  return placement === 'pinned' ? { server: '0', client: '1' } : { server: all, client: all };
+}
+
 /**
- * Runs one job in a fresh load-generator process; samples the server's CPU time at the
- * generator's start and end marks; kills the generator if it outlives its bound.
+ * Runs one job in a fresh load-generator process, on the CPUs of `placement` (the server is
+ * moved there too); samples the server's CPU time at the generator's start and end marks; kills
+ * the generator if it outlives its bound.
  */
-function runLoad(job: LoadJob, server: ServerProcess): Promise<Measured> {
+async function runLoad(job: LoadJob, server: ServerProcess, placement: Placement): Promise<Measured> {
+  const cpus = cpuLists(placement);
+  for (const pid of await server.pids()) setAffinity(pid, cpus.server);
   return new Promise((resolve) => {
     const child = fork(LOAD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (child.pid !== undefined) setAffinity(child.pid, cpus.client);
     let result: LoadResult | undefined;
     let cpuStart = 0;
     let cpuEnd = 0;
@@ -93,7 +105,7 @@ function environment(opts: BenchOptions): string {
   const la = loadavg().map((l) => l.toFixed(2)).join(' ');
   return [
     `node ${process.version}, minio/kes ${kesVersion}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${la}`,
-    `${opts.rounds} round(s) of ${opts.requests} requests (+${opts.warmup} warm-up) per operation and server, ${opts.concurrency} in flight over ${opts.sessions} HTTP/2 sessions, loop limit ${opts.phaseTimeoutMs / 1000} s`,
+    `${opts.rounds} round(s) of ${opts.requests} requests (+${opts.warmup} warm-up) per cell; ${opts.concurrency.join(', ')} in flight over ${opts.sessions} HTTP/2 sessions (h2) or one HTTP/1.1 keep-alive connection per request in flight (h1); placement ${opts.placements.join(', ')}; loop limit ${opts.phaseTimeoutMs / 1000} s`,
   ].join('\n');
 }
 
@@ -109,6 +121,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (opts.placements.includes('pinned') && availableParallelism() < 2) {
+    process.stderr.write('--placement pinned needs at least 2 CPUs (server and load client each get one)\n');
+    return 2;
+  }
   const specs = opts.servers.map(specOf);
   const creds = makeCredentials();
   const dir = await mkdtemp(join(tmpdir(), 'kes-bench-'));
@@ -123,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', interrupted);
   try {
     const idleRss = new Map<string, number>();
-    const peakRss = new Map<string, number>();
+    const startPeak = new Map<string, number>();
     const ports = new Map<string, number>();
     for (const s of specs) ports.set(s.name, await freePort());
     const configs = await writeConfigs(dir, creds, specs.map((s) => ({ name: s.name, port: ports.get(s.name)! })));
@@ -132,29 +148,42 @@ async function main(argv: string[]): Promise<number> {
       const srv = await ServerProcess.start(s, configs.get(s.name)!, ports.get(s.name)!, tls);
       servers.push(srv);
       await createKey({ ...tls, port: srv.port }, s.label);
-      idleRss.set(s.label, (await srv.peakRssKiB()) / 1024);
-      process.stderr.write(`started ${s.label} (pid ${srv.pid}, ${await srv.processCount()} process(es)) on 127.0.0.1:${srv.port}\n`);
+      idleRss.set(s.label, (await srv.rssKiB()) / 1024);
+      startPeak.set(s.label, (await srv.peakRssKiB()) / 1024);
+      process.stderr.write(`started ${s.label} (pid ${srv.pid}, ${await srv.processCount()} process(es)) on 127.0.0.1:${srv.port} in ${srv.coldStartMs.toFixed(0)} ms\n`);
     }
     process.stderr.write(environment(opts) + '\n');
 
     const samples = new Map<string, RoundSample[]>();
-    const cell = (op: string, label: string): string => `${op}\u0000${label}`;
+    const peakRss = new Map<string, number>();
+    type Cell = { readonly op: Operation; readonly protocol: Protocol; readonly inFlight: number; readonly placement: Placement };
+    const cells: Cell[] = [];
+    for (const op of opts.operations as Operation[]) {
+      for (const protocol of opts.protocols) {
+        for (const inFlight of opts.concurrency) {
+          for (const placement of opts.placements) cells.push({ op, protocol, inFlight, placement });
+        }
+      }
+    }
+    const keyOf = (c: Cell, label: string): string => [c.op, c.protocol, c.inFlight, c.placement, label].join('\u0000');
     const runId = Date.now().toString(36);
     for (let round = 1; round <= opts.rounds; round++) {
-      for (const op of opts.operations as Operation[]) {
+      for (const [n, c] of cells.entries()) {
         for (const srv of servers) {
           const result = await runLoad({
             endpoint: { ...tls, port: srv.port },
-            operation: op,
+            operation: c.op,
+            protocol: c.protocol,
             keyName: KEY,
-            createPrefix: `bench-${runId}-r${round}`,
+            createPrefix: `bench-${runId}-r${round}-c${n}`,
             requests: opts.requests,
             warmup: opts.warmup,
-            concurrency: opts.concurrency,
+            concurrency: c.inFlight,
             sessions: opts.sessions,
             phaseTimeoutMs: opts.phaseTimeoutMs,
-          }, srv);
-          if (!result.ok) throw new Error(`${srv.spec.label} ${op}: ${result.error}\n${srv.log}`);
+          }, srv, c.placement);
+          const where = `${c.op} ${c.protocol} ${c.inFlight} in flight ${c.placement}`;
+          if (!result.ok) throw new Error(`${srv.spec.label} ${where}: ${result.error}\n${srv.log}`);
           const sample: RoundSample = {
             requests: result.requests,
             reqPerSec: (result.requests * 1000) / result.elapsedMs,
@@ -163,11 +192,11 @@ async function main(argv: string[]): Promise<number> {
             cpuMsPerReq: result.serverCpuMs / result.requests,
             timeLimited: result.timeLimited,
           };
-          const key = cell(op, srv.spec.label);
+          const key = keyOf(c, srv.spec.label);
           samples.set(key, [...(samples.get(key) ?? []), sample]);
           peakRss.set(key, (await srv.peakRssKiB()) / 1024);
           process.stderr.write(
-            `round ${round}/${opts.rounds} ${op.padEnd(8)} ${srv.spec.label.padEnd(14)} ${sample.reqPerSec.toFixed(0).padStart(6)} req/s  ` +
+            `round ${round}/${opts.rounds} ${where.padEnd(32)} ${srv.spec.label.padEnd(14)} ${sample.reqPerSec.toFixed(0).padStart(6)} req/s  ` +
               `p50 ${sample.p50Ms.toFixed(2)} ms  p99 ${sample.p99Ms.toFixed(2)} ms  ` +
               `server CPU ${sample.cpuMsPerReq.toFixed(3)} ms/req (${((100 * result.serverCpuMs) / result.elapsedMs).toFixed(0)}%)  ` +
               `client CPU ${((100 * result.clientCpuMs) / result.elapsedMs).toFixed(0)}%  (${result.verified} responses verified)\n`,
@@ -175,20 +204,23 @@ async function main(argv: string[]): Promise<number> {
         }
       }
     }
-    const rows: Omit<Row, 'ratio'>[] = [];
-    for (const op of opts.operations) {
+    const rows: Omit<Row, 'ratio' | 'cpuRatio'>[] = [];
+    for (const c of cells) {
       for (const srv of servers) {
-        const combined = combineRounds(samples.get(cell(op, srv.spec.label)) ?? []);
-        rows.push({ server: srv.spec.label, operation: op, ...combined, peakRssMiB: peakRss.get(cell(op, srv.spec.label)) ?? Number.NaN });
+        const key = keyOf(c, srv.spec.label);
+        const combined = combineRounds(samples.get(key) ?? []);
+        rows.push({ server: srv.spec.label, operation: c.op, protocol: c.protocol, inFlight: c.inFlight, placement: c.placement, ...combined, peakRssMiB: peakRss.get(key) ?? Number.NaN });
       }
     }
     const table = renderTable(withRatios(rows, REFERENCE));
     process.stdout.write(`\n${environment(opts)}\n\n${table}`);
     if (rows.some((r) => r.timeLimited)) process.stdout.write('* loop stopped at its time limit before its request count\n');
-    process.stdout.write(
-      `peak RSS: VmHWM summed over the server's processes, read after the row's last measurement (it never decreases); after start-up: ${servers.map((s) => `${s.spec.label} ${(idleRss.get(s.spec.label) ?? 0).toFixed(1)}`).join(', ')} MiB\n`,
-    );
-    process.stdout.write('CPU ms/req: user + system time of the server processes during the measured loop, per request\n');
+    const perServer = (f: (s: ServerProcess) => string): string => servers.map((s) => `${s.spec.label} ${f(s)}`).join(', ');
+    process.stdout.write(`peak RSS: VmHWM summed over the server's processes, read after the row's last measurement (it never decreases); after start-up: ${perServer((s) => (startPeak.get(s.spec.label) ?? 0).toFixed(1))} MiB\n`);
+    process.stdout.write(`idle RSS (VmRSS after start-up and one key created): ${perServer((s) => (idleRss.get(s.spec.label) ?? 0).toFixed(1))} MiB\n`);
+    process.stdout.write(`cold start (process spawned to first answered request): ${perServer((s) => s.coldStartMs.toFixed(0))} ms\n`);
+    process.stdout.write('CPU ms/req: user + system time of the server processes during the measured loop, per request; cpus: pinned = server on CPU 0, load client on CPU 1; shared = both on every CPU\n');
+    process.stdout.write('handshake: every request on a new connection (full mTLS handshake, one generate, close); its req/s are connections per second\n');
     if (opts.rounds > 1) process.stdout.write(`${opts.rounds} rounds: requests summed; req/s, p50, p99 and CPU ms/req are medians over rounds\n`);
     return 0;
   } catch (err) {

@@ -38,6 +38,8 @@ const TAIL = 4096;
 export class ServerProcess {
   readonly spec: ServerSpec;
   readonly port: number;
+  /** Milliseconds from spawning the process to the first answered request (`/v1/status`, 200). */
+  coldStartMs = Number.NaN;
   readonly #child: ChildProcess;
   #log = '';
 
@@ -58,10 +60,12 @@ export class ServerProcess {
       spec.kind.impl === 'upstream'
         ? [spec.kind.bin, ['server', '--config', configFile]] as const
         : [process.execPath, [TS_MAIN, 'server', '--config', configFile, '--workers', String(spec.kind.workers)]] as const;
+    const t0 = performance.now();
     const child = spawn(args[0], [...args[1]], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
     const proc = new ServerProcess(spec, port, child);
     try {
       await proc.#waitReady({ ...ep, port }, timeoutMs);
+      proc.coldStartMs = performance.now() - t0;
     } catch (err) {
       await proc.stop();
       throw err;
@@ -97,7 +101,8 @@ export class ServerProcess {
       } catch (err) {
         last = (err as Error).message;
       }
-      await new Promise((r) => setTimeout(r, 100));
+      // Short pauses: the time to the first answer is reported (cold start).
+      await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error(`${this.spec.label} not ready within ${timeoutMs} ms (${last}):\n${this.#log}`);
   }
@@ -111,6 +116,18 @@ export class ServerProcess {
     let sum = 0;
     for (const pid of pids) sum += await vmHwmKiB(pid);
     return sum;
+  }
+
+  /** Resident set size now (VmRSS) in KiB, summed over the server process and its children. */
+  async rssKiB(): Promise<number> {
+    let sum = 0;
+    for (const pid of await this.pids()) sum += await statusKiB(pid, 'VmRSS');
+    return sum;
+  }
+
+  /** The server process and its direct children. */
+  async pids(): Promise<number[]> {
+    return [this.pid, ...(await childPids(this.pid))];
   }
 
   /** CPU time (user + system, ms) consumed so far by the server process and its children. */
@@ -178,8 +195,18 @@ export async function cpuMsOf(pid: number): Promise<number> {
 }
 
 /** VmHWM of one process in KiB; 0 if the process is gone. */
-export async function vmHwmKiB(pid: number): Promise<number> {
+export function vmHwmKiB(pid: number): Promise<number> {
+  return statusKiB(pid, 'VmHWM');
+}
+
+/** A `kB` field of /proc/<pid>/status; 0 if the process is gone. */
+async function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const m = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(status);
   return m ? Number(m[1]) : 0;
+}
+
+/** Restricts every thread of `pid` to the CPUs `list` (`taskset -a -p -c`). */
+export function setAffinity(pid: number, list: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
 }

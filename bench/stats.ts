@@ -21,6 +21,12 @@ export function summarize(latencies: Float64Array): LatencySummary {
 export interface Row {
   readonly server: string;
   readonly operation: string;
+  /** `h2` or `h1` (HTTP/1.1 keep-alive). */
+  readonly protocol: string;
+  /** Requests in flight. */
+  readonly inFlight: number;
+  /** `pinned` (server and client on separate CPUs) or `shared`. */
+  readonly placement: string;
   readonly requests: number;
   readonly reqPerSec: number;
   readonly p50Ms: number;
@@ -28,25 +34,36 @@ export interface Row {
   readonly peakRssMiB: number;
   /** Server CPU time (user + system, all its processes) per measured request, ms. */
   readonly cpuMsPerReq: number;
-  /** req/s of this row ÷ req/s of the reference server for the same operation; null on the reference row. */
+  /** req/s of this row ÷ req/s of the reference server in the same cell; null on the reference row. */
   readonly ratio: number | null;
+  /** CPU ms/req of this row ÷ that of the reference server in the same cell; null on the reference row. */
+  readonly cpuRatio: number | null;
   /** The measured loop hit its time limit before its request count. */
   readonly timeLimited: boolean;
 }
 
-export const COLUMNS = ['server', 'operation', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'vs minio/kes', 'CPU ms/req'] as const;
+export const COLUMNS = ['server', 'operation', 'proto', 'in flight', 'cpus', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'vs minio/kes', 'CPU ms/req', 'CPU vs minio/kes'] as const;
+
+/** Columns of text (left-aligned); the others are numbers. */
+const TEXT = new Set<string>(['server', 'operation', 'proto', 'cpus']);
+
+const ratio = (x: number | null): string => (x === null ? 'ref' : `${x.toFixed(2)}x`);
 
 function cells(r: Row): string[] {
   return [
     r.server,
     r.operation,
+    r.protocol,
+    String(r.inFlight),
+    r.placement,
     `${r.requests}${r.timeLimited ? '*' : ''}`,
     r.reqPerSec.toFixed(0),
     r.p50Ms.toFixed(2),
     r.p99Ms.toFixed(2),
     r.peakRssMiB.toFixed(1),
-    r.ratio === null ? 'ref' : `${r.ratio.toFixed(2)}x`,
+    ratio(r.ratio),
     r.cpuMsPerReq.toFixed(3),
+    ratio(r.cpuRatio),
   ];
 }
 
@@ -58,16 +75,23 @@ export function renderTable(rows: readonly Row[]): string {
   const body = rows.map(cells);
   const all = [[...COLUMNS], ...body];
   const widths = COLUMNS.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  const line = (r: string[]): string => r.map((v, c) => (c < 2 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ').trimEnd();
+  const line = (r: string[]): string => r.map((v, c) => (TEXT.has(COLUMNS[c]) ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ').trimEnd();
   return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
 }
 
-/** Attaches the "vs reference" ratio (req/s ÷ reference req/s of the same operation). */
-export function withRatios(rows: ReadonlyArray<Omit<Row, 'ratio'>>, reference: string): Row[] {
+/**
+ * Attaches the "vs reference" ratios: req/s and CPU ms/req, each ÷ the reference server's in the
+ * same cell (operation, protocol, requests in flight, placement).
+ */
+export function withRatios(rows: ReadonlyArray<Omit<Row, 'ratio' | 'cpuRatio'>>, reference: string): Row[] {
   return rows.map((r) => {
-    if (r.server === reference) return { ...r, ratio: null };
-    const ref = rows.find((x) => x.server === reference && x.operation === r.operation);
-    return { ...r, ratio: ref && ref.reqPerSec > 0 ? r.reqPerSec / ref.reqPerSec : Number.NaN };
+    if (r.server === reference) return { ...r, ratio: null, cpuRatio: null };
+    const ref = rows.find((x) => x.server === reference && x.operation === r.operation && x.protocol === r.protocol && x.inFlight === r.inFlight && x.placement === r.placement);
+    return {
+      ...r,
+      ratio: ref && ref.reqPerSec > 0 ? r.reqPerSec / ref.reqPerSec : Number.NaN,
+      cpuRatio: ref && ref.cpuMsPerReq > 0 ? r.cpuMsPerReq / ref.cpuMsPerReq : Number.NaN,
+    };
   });
 }
 
