@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import type { Capture, CapturedResource } from './capture.ts';
 import { refuseUnknown } from './fields.ts';
 import { docker } from './docker.ts';
+import { kubernetes } from './kubernetes.ts';
 import { LOCAL_FIELDS } from './local.ts';
 import { minio } from './minio.ts';
 import { prerequisites, realizationOrder } from './order.ts';
@@ -22,7 +23,7 @@ const local: ProviderModule = Object.fromEntries(
 );
 
 /** Provider package → module. */
-export const MODULES: Record<string, ProviderModule> = { docker, vault, minio, tls: local, random: local };
+export const MODULES: Record<string, ProviderModule> = { docker, kubernetes, vault, minio, tls: local, random: local };
 
 function realizerOf(type: string): TypeRealizer {
   const pkg = type.startsWith('pulumi:providers:') ? type.slice('pulumi:providers:'.length) : type.split(':')[0];

@@ -1,14 +1,17 @@
 /**
- * Realizes `@pulumi/kubernetes` resources on a real API server, the way the provider does with
- * server-side apply: each declared object is sent whole as an apply patch with strict field
- * validation (an unknown or misspelt field anywhere in it is refused by the server, not dropped),
- * then awaited as the provider awaits it before dependents proceed (Deployment and StatefulSet
- * rolled out and ready, a selecting Service with ready endpoints, an object annotated
- * `pulumi.com/waitFor` until its condition holds).
+ * `@pulumi/kubernetes` resources on a real API server, the way the provider does with server-side
+ * apply: each declared object is sent whole as an apply patch with strict field validation (an
+ * unknown or misspelt field anywhere in it is refused by the server, not dropped), then awaited as
+ * the provider awaits it before dependents proceed (Deployment and StatefulSet rolled out and
+ * ready, a selecting Service with ready endpoints, an object annotated `pulumi.com/waitFor` until
+ * its condition holds). The cluster is the explicit provider's `kubeconfig` (a file path or the
+ * file's YAML), else the one the default provider would use: `env.kubeconfig`, then `KUBECONFIG`.
  */
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import type { FieldSpec } from './fields.ts';
+import type { Environment, Pending, ProviderModule, TypeRealizer } from './types.ts';
 
 /** Where the API server is and the client certificate that talks to it. */
 export interface KubeAccess {
@@ -18,9 +21,9 @@ export interface KubeAccess {
   readonly key: string;
 }
 
-/** The current context of a kubeconfig whose credentials are files or inline data. */
-export function kubeAccessFromKubeconfig(file: string): KubeAccess {
-  const doc = parse(readFileSync(file, 'utf8')) as any;
+/** The current context of a kubeconfig (a file, or its YAML) whose credentials are files or inline data. */
+export function kubeAccessFromKubeconfig(fileOrYaml: string): KubeAccess {
+  const doc = parse(fileOrYaml.includes('\n') ? fileOrYaml : readFileSync(fileOrYaml, 'utf8')) as any;
   const ctx = doc.contexts.find((c: any) => c.name === doc['current-context']).context;
   const cluster = doc.clusters.find((c: any) => c.name === ctx.cluster).cluster;
   const user = doc.users.find((u: any) => u.name === ctx.user).user;
@@ -59,14 +62,37 @@ export class KubeApi {
     this.fieldManager = fieldManager;
   }
 
-  /** One request; JSON answers are parsed. Throws `KubeApiError` on a non-2xx status. */
-  request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<any> {
+  /**
+   * One request; JSON answers are parsed. Throws `KubeApiError` on a non-2xx status. Every request
+   * the realizer sends is idempotent (GET, apply, DELETE), so a connection reset is retried.
+   */
+  async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<any> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#once(method, path, body, contentType);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (attempt >= 4 || !['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code ?? '')) throw e;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+  }
+
+  #once(method: string, path: string, body: unknown, contentType: string): Promise<any> {
     const url = new URL(path, this.access.server);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = httpsRequest(
         url,
-        { method, ca: this.access.ca, cert: this.access.cert, key: this.access.key, headers: { accept: 'application/json', ...(payload ? { 'content-type': contentType } : {}) }, timeout: 30_000 },
+        {
+          method,
+          agent: false,
+          ca: this.access.ca,
+          cert: this.access.cert,
+          key: this.access.key,
+          headers: { accept: 'application/json', ...(payload ? { 'content-type': contentType } : {}) },
+          timeout: 30_000,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -84,7 +110,7 @@ export class KubeApi {
           });
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`${method} ${url.pathname}: timed out`), { code: 'ETIMEDOUT' })));
       req.on('error', reject);
       req.end(payload);
     });
@@ -195,26 +221,72 @@ export async function awaitReady(api: KubeApi, obj: KubeObject, timeoutMs = 300_
   throw new Error(`${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name} not ready after ${timeoutMs / 1000}s: ${why}`);
 }
 
-/**
- * The object a `kubernetes:*` resource declares. Kinds come from the inputs (the SDK sets
- * apiVersion and kind); `pulumi:providers:kubernetes` and component types declare no object.
- */
-export function declaredObject(type: string, inputs: Record<string, unknown>): KubeObject | undefined {
-  if (!type.startsWith('kubernetes:')) return undefined;
-  const { apiVersion, kind } = inputs as { apiVersion?: string; kind?: string };
-  if (typeof apiVersion !== 'string' || typeof kind !== 'string') throw new Error(`${type}: inputs carry no apiVersion/kind`);
-  const [, group] = type.split(':');
-  if (!type.endsWith(`:${kind}`) || !(group === apiVersion || group.endsWith(apiVersion.split('/').pop() as string))) {
-    throw new Error(`${type}: inputs declare ${apiVersion} ${kind}`);
+/** An object is gone once its GET answers 404 (deletion may wait for finalizers and pods). */
+async function awaitGone(api: KubeApi, obj: KubeObject, timeoutMs = 300_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const gone = await api.get(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name as string).then(
+      () => false,
+      (e: unknown) => e instanceof KubeApiError && e.status === 404,
+    );
+    if (gone) return;
+    await new Promise((r) => setTimeout(r, 1000));
   }
-  return inputs as KubeObject;
+  throw new Error(`${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name} still exists after ${timeoutMs / 1000}s`);
 }
 
-/** Applies and awaits one declared resource; returns the live object as the resource's outputs. */
-export async function realizeKubernetes(api: KubeApi, type: string, inputs: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown> | undefined> {
-  const obj = declaredObject(type, inputs);
-  if (!obj) return undefined;
-  await api.apply(obj);
-  await awaitReady(api, obj, timeoutMs);
-  return api.get(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name as string);
+const apis = new Map<string, KubeApi>();
+function apiFor(r: Pending, env: Environment): KubeApi {
+  const kubeconfig = r.provider?.kubeconfig ?? env.kubeconfig ?? process.env.KUBECONFIG;
+  if (!kubeconfig) throw new Error(`realize: ${r.type} ${r.name}: no cluster (explicit provider kubeconfig, env.kubeconfig or KUBECONFIG)`);
+  let api = apis.get(kubeconfig);
+  if (!api) apis.set(kubeconfig, (api = new KubeApi(kubeAccessFromKubeconfig(kubeconfig))));
+  return api;
 }
+
+/**
+ * One kind: its top-level fields are checked here (the SDK's input properties of that kind); what
+ * is inside them is the API server's to check, strictly, at apply.
+ */
+function kind(apiVersion: string, kindName: string, fields: readonly string[]): TypeRealizer {
+  return {
+    fields: Object.fromEntries(['apiVersion', 'kind', 'metadata', ...fields].map((f) => [f, true])) as FieldSpec,
+    async create(r, env) {
+      const obj = r.inputs as KubeObject;
+      if (obj.apiVersion !== apiVersion || obj.kind !== kindName) throw new Error(`realize: ${r.type} ${r.name}: inputs declare ${obj.apiVersion} ${obj.kind}`);
+      const api = apiFor(r, env);
+      await api.apply(obj);
+      await awaitReady(api, obj);
+      const live = await api.get(apiVersion, kindName, obj.metadata.namespace, obj.metadata.name as string);
+      return { ...live, id: `${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}` };
+    },
+    async delete(r, env) {
+      const obj = r.inputs as KubeObject;
+      const api = apiFor(r, env);
+      await api.delete(apiVersion, kindName, obj.metadata.namespace, obj.metadata.name as string).catch((e: unknown) => {
+        if (!(e instanceof KubeApiError && e.status === 404)) throw e;
+      });
+      await awaitGone(api, obj);
+    },
+  };
+}
+
+/** The kinds the components declare, with the SDK's top-level input fields of each. */
+export const kubernetes: ProviderModule = {
+  'pulumi:providers:kubernetes': {
+    fields: { kubeconfig: true, context: true, namespace: true, enableServerSideApply: true },
+    async create(r) {
+      return { id: r.name };
+    },
+    async delete() {},
+  },
+  'kubernetes:core/v1:Namespace': kind('v1', 'Namespace', ['spec']),
+  'kubernetes:core/v1:ConfigMap': kind('v1', 'ConfigMap', ['data', 'binaryData', 'immutable']),
+  'kubernetes:core/v1:Secret': kind('v1', 'Secret', ['type', 'data', 'stringData', 'immutable']),
+  'kubernetes:core/v1:Service': kind('v1', 'Service', ['spec']),
+  'kubernetes:apps/v1:Deployment': kind('apps/v1', 'Deployment', ['spec']),
+  'kubernetes:apps/v1:StatefulSet': kind('apps/v1', 'StatefulSet', ['spec']),
+  'kubernetes:policy/v1:PodDisruptionBudget': kind('policy/v1', 'PodDisruptionBudget', ['spec']),
+  // A CustomResource's inputs are its object; the Tenant's fields are checked by its CRD's schema.
+  'kubernetes:minio.min.io/v2:Tenant': kind('minio.min.io/v2', 'Tenant', ['spec', 'scheduler']),
+};

@@ -23,6 +23,8 @@ export interface Environment {
   readonly standIns?: Readonly<Record<string, string>>;
   /** Progress lines (resource type and name only, never values). */
   readonly log?: (line: string) => void;
+  /** The kubeconfig file the default Kubernetes provider uses (else `KUBECONFIG`). */
+  readonly kubeconfig?: string;
 }
 
 /** How one resource type is created and deleted. */

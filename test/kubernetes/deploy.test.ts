@@ -18,10 +18,13 @@ import type { OpenBao } from '../../sandbox/openbao.ts';
 import { Mc } from '../../sandbox/mc.ts';
 import { KubeApiError } from '../../realize/kubernetes.ts';
 import type { KubeObject } from '../../realize/kubernetes.ts';
+import { captureStack } from '../../realize/capture.ts';
+import type { Capture, CapturedResource } from '../../realize/capture.ts';
+import { up } from '../../realize/index.ts';
+import type { Realized } from '../../realize/types.ts';
 import { MACHINE_IP, clusterScript, runPrefix, startCluster, stopCluster } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
-import { realizeStack, resolveInCluster, stackConfig } from './stack.ts';
-import type { Realized } from './stack.ts';
+import { clusterRelay, resolveInCluster } from './stack.ts';
 import { testData, workDir } from '../e2e/helpers.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -32,7 +35,7 @@ const images = Object.fromEntries(
     .map((l) => l.split(' ') as [string, string]),
 );
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const TOKEN = 'minio-sse-kes:vaultToken';
+const stackFile = join(root, 'stacks/Pulumi.kubernetes.yaml');
 
 /**
  * What the cluster must not change on the machine. Other programs may change the firewall and
@@ -48,6 +51,13 @@ function machineState() {
     links: execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').filter((l) => /msk-kube|kube-br/.test(l)),
     routes: execFileSync('ip', ['route'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('10.233.')),
   };
+}
+
+/** The MinIO objects of a capture and the local resources (keys, certificates, password) they use. */
+function minioPart(capture: Capture): Capture {
+  const keep = (r: CapturedResource) => r.type.startsWith('tls:') || r.type.startsWith('random:') || (r.type.startsWith('kubernetes:') && r.name.includes('-minio-'));
+  const kept = new Set(capture.resources.filter(keep).map((r) => r.key));
+  return { ...capture, resources: capture.resources.filter(keep).map((r) => ({ ...r, dependencies: r.dependencies.filter((k) => kept.has(k)) })) };
 }
 
 describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
@@ -66,23 +76,42 @@ describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
   const pods = (selector: string) => JSON.parse(cluster.kubectl(['-n', ns, 'get', 'pods', '-l', selector, '-o', 'json'])).items as any[];
   const bucket = 'stack/secure-data';
 
+  let relay: Awaited<ReturnType<typeof clusterRelay>>;
+  let minioHost = '';
+
+  /** Settings over `Pulumi.kubernetes.yaml`: this cluster's images, namespace, OpenBao and MinIO route. */
+  const settings = (namespace: string, extra: Record<string, string> = {}) => ({
+    namespace,
+    kesImage: images.kes,
+    minioImage: images.minio,
+    vaultAddress: bao.address,
+    vaultToken: bao.rootToken,
+    storageSize: '1Gi',
+    minioProviderEndpoint: relay.address,
+    // A fresh OpenBao: the stack enables AppRole itself.
+    vaultCreateAuthBackend: 'true',
+    ...extra,
+  });
+
   before(async () => {
     before_ = machineState();
     cluster = startCluster([images.kes, images.minio]);
     bao = await startOpenBao({ host: MACHINE_IP });
+    relay = await clusterRelay(() => minioHost, 9000);
     mc = new Mc(join(work.dir, 'mc'));
     cluster.kubectl(['create', 'namespace', ns]);
-    const config = stackConfig('Pulumi.kubernetes.yaml', {
-      namespace: ns,
-      kesImage: images.kes,
-      minioImage: images.minio,
-      vaultAddress: bao.address,
-      storageSize: '1Gi',
-    });
-    ({ realized } = await realizeStack({ label: `${runPrefix}-k8s`, config: { ...config, [TOKEN]: bao.rootToken }, secretKeys: [TOKEN], api: cluster.api, mc }));
+    const capture = await captureStack({ configFile: stackFile, stack: `${runPrefix}-k8s`, set: settings(ns), secret: ['vaultToken'] });
+    const service = capture.resources.find((r) => r.type === 'kubernetes:core/v1:Service' && r.name.endsWith('-minio-service'));
+    assert.ok(service, 'the stack declares a MinIO Service');
+    minioHost = `${service.inputs.metadata.name}.${ns}.svc.cluster.local`;
+    realized = (await up(capture, { kubeconfig: cluster.kubeconfig })).resources;
+    const provider = realized.find((r) => r.type === 'pulumi:providers:minio');
+    assert.ok(provider);
+    await mc.aliasSet('stack', `http://${await resolveInCluster(minioHost)}:9000`, provider.inputs.minioUser, provider.inputs.minioPassword);
   });
 
   after(async () => {
+    await relay?.close();
     await bao?.stop();
     work.remove();
     // A failed test must not leave the cluster running either (stop is idempotent).
@@ -202,26 +231,47 @@ describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
     cluster.kubectl(['-n', ns, 'rollout', 'status', `deployment/${deployment.metadata.name}`, '--timeout=300s']);
   });
 
-  test('Operator Tenant: every field the component writes passes strict validation against the CRD, a misspelt one is refused', async () => {
+  test('Operator Tenant: every field the component writes passes strict validation against the CRD; the KES CA key and the readiness wait are the Operator\'s', async () => {
     const crd = parseAllDocuments(readFileSync(new URL('../fixtures/minio-tenant-crd.yaml', import.meta.url), 'utf8'))[0].toJS();
     await cluster.api.apply(crd);
     const tenantNs = `${runPrefix}-tenant`;
     cluster.kubectl(['create', 'namespace', tenantNs]);
     cluster.kubectl(['wait', '--for=condition=Established', `crd/${crd.metadata.name}`, '--timeout=60s']);
-    const config = stackConfig('Pulumi.kubernetes.yaml', { namespace: tenantNs, kesImage: images.kes, minioImage: images.minio, vaultAddress: bao.address, minioMode: 'tenant', storageSize: '1Gi' });
-    // Only the MinIO part is applied, the Tenant and its Secrets: no Operator runs here to start pods.
-    const { realized: tenantRealized } = await realizeStack({
-      label: `${runPrefix}-tenant`,
-      config: { ...config, [TOKEN]: bao.rootToken },
-      secretKeys: [TOKEN],
-      api: cluster.api,
-      mc,
-      only: (type, name) => type.startsWith('kubernetes:') && name.includes('-minio-'),
-    });
-    const t = tenantRealized.find((r) => r.type === 'kubernetes:minio.min.io/v2:Tenant');
+    const capture = await captureStack({ configFile: stackFile, stack: `${runPrefix}-tenant`, set: settings(tenantNs, { minioMode: 'tenant' }), secret: ['vaultToken'] });
+    // Only the MinIO part is realized, the Tenant and its Secrets (no Operator runs here to start
+    // pods), with the keys, certificates and password they are made of.
+    const part = minioPart(capture);
+    assert.deepEqual(part.resources.filter((r) => r.type.startsWith('kubernetes:')).map((r) => r.inputs.kind).sort(), ['Secret', 'Secret', 'Secret', 'Tenant']);
+    const applied = up(part, { kubeconfig: cluster.kubeconfig });
+    let settled = false;
+    applied.then(() => (settled = true), () => (settled = true));
+    try {
+      let tenant: any;
+      for (let i = 0; i < 240 && !tenant; i++) {
+        tenant = await cluster.api.request('GET', `/apis/minio.min.io/v2/namespaces/${tenantNs}/tenants`).then((l: any) => l.items[0], () => undefined);
+        if (!tenant) await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(tenant, 'the Tenant was applied');
+      // The component waits for the state the Operator reports once MinIO serves.
+      assert.equal(tenant.metadata.annotations?.['pulumi.com/waitFor'], 'jsonpath={.status.currentState}=Initialized');
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(settled, false, 'the realization waits while the Tenant has no Initialized state');
+      const status = `/apis/minio.min.io/v2/namespaces/${tenantNs}/tenants/${tenant.metadata.name}/status`;
+      await cluster.api.request('PATCH', status, { status: { currentState: 'Initialized', healthStatus: 'green', availableReplicas: 4 } }, 'application/merge-patch+json');
+    } finally {
+      // Never leave the realization running into the next test, whatever failed above.
+      await applied.catch(() => undefined);
+    }
+    const t = (await applied).resources.find((r) => r.type === 'kubernetes:minio.min.io/v2:Tenant');
     assert.ok(t);
     const live = await cluster.api.get('minio.min.io/v2', 'Tenant', tenantNs, t.inputs.metadata.name);
     assert.deepEqual(live.spec, t.inputs.spec, 'nothing the component wrote was pruned');
+    // The Operator mounts an Opaque CA Secret's public.crt (tls.crt of a kubernetes.io/tls one).
+    const [ca] = t.inputs.spec.externalCaCertSecret as Array<{ name: string; type: string }>;
+    const key = ca.type === 'kubernetes.io/tls' ? 'tls.crt' : 'public.crt';
+    const secret = await cluster.api.get('v1', 'Secret', tenantNs, ca.name);
+    assert.ok(secret.data?.[key], `the KES CA Secret (type ${ca.type}) must hold ${key}; it holds ${Object.keys(secret.data ?? {})}`);
+    assert.match(Buffer.from(secret.data[key], 'base64').toString(), /BEGIN CERTIFICATE/);
     const misspelt = structuredClone(t.inputs) as any;
     misspelt.spec.pools[0].volumesPerServr = 2;
     await assert.rejects(cluster.api.apply(misspelt), (e: unknown) => e instanceof KubeApiError && e.status >= 400 && /volumesPerServr/.test(e.message));
