@@ -16,6 +16,7 @@ import { declareDockerKes, kesContainerNames } from './targets/docker/kes.ts';
 import { declareKubernetesKes } from './targets/kubernetes/kes.ts';
 import { declareLinuxInstall } from './targets/linux/install.ts';
 import type { LinuxHost } from './targets/linux/install.ts';
+import { KES_ENTRY, KES_HEALTH_COMMAND, KES_NODE, kesRelease } from './targets/linux/kes.ts';
 
 /** Where things run. */
 export type Target = 'docker' | 'kubernetes' | 'linux';
@@ -92,8 +93,11 @@ export type KesDeploymentArgs =
     })
   | (KesDeploymentCommonArgs & {
       readonly target: 'linux';
-      /** Hosts (one replica each), Node.js binary (default `/usr/bin/node`), server entry (default `/opt/kes-server/src/cli/main.ts`). */
-      readonly linux: { readonly hosts: readonly LinuxHost[]; readonly nodeBinary?: string; readonly serverEntry?: string };
+      /**
+       * Hosts, one replica each. The server and a Node runtime for each host's `arch` are
+       * installed under `/opt/kes-server` (nothing needs to be on the host but systemd and SSH).
+       */
+      readonly linux: { readonly hosts: readonly LinuxHost[] };
     });
 
 /** Replica limits of a KES deployment. */
@@ -226,15 +230,7 @@ export class KesDeployment extends pulumi.ComponentResource {
       }
       case 'linux': {
         const l = args.linux;
-        const unit = renderKesUnit({
-          user: 'kes',
-          group: 'kes',
-          environmentFile: '/etc/default/kes',
-          readWritePaths: [],
-          nodeBinary: l.nodeBinary ?? '/usr/bin/node',
-          serverEntry: l.serverEntry ?? '/opt/kes-server/src/cli/main.ts',
-          configFile,
-        });
+        const unit = renderKesUnit({ user: 'kes', group: 'kes', environmentFile: '/etc/default/kes', readWritePaths: [], nodeBinary: KES_NODE, serverEntry: KES_ENTRY, configFile });
         const envFile = pulumi.secret(pulumi.all(env).apply((e) => renderEnvFile(e)));
         const installed = declareLinuxInstall(this, `${name}-kes-install`, l.hosts, {
           user: 'kes',
@@ -242,10 +238,14 @@ export class KesDeployment extends pulumi.ComponentResource {
           directories: [],
           files: [
             { path: configFile, content: this.configYaml, mode: '0640', owner: 'root:kes' },
-            { path: '/etc/default/kes', content: envFile, mode: '0640', owner: 'root:kes' },
+            // systemd reads the environment file as root; the service never needs it.
+            { path: '/etc/default/kes', content: envFile, mode: '0600', owner: 'root:root' },
             { path: '/etc/systemd/system/kes.service', content: unit, mode: '0644' },
-            ...Object.entries(files).map(([k, v]) => ({ path: `${dir}/${k}`, content: v, mode: k.endsWith('.key') ? '0640' : '0644', owner: 'root:kes' })),
+            // Private keys: readable by the service user only.
+            ...Object.entries(files).map(([k, v]) => (k.endsWith('.key') ? { path: `${dir}/${k}`, content: v, mode: '0400', owner: 'kes:kes' } : { path: `${dir}/${k}`, content: v, mode: '0644', owner: 'root:root' })),
           ],
+          release: kesRelease,
+          health: { command: KES_HEALTH_COMMAND, timeoutSeconds: 60 },
         });
         this.renderedFiles = installed.renderedFiles;
         this.endpoints = l.hosts.map((h) => `https://${h.address}:${KES_PORT}`);

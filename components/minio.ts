@@ -10,7 +10,7 @@ import { renderMinioUnit } from './render/systemd.ts';
 import { MINIO_K8S_KES_DIR } from './render/kubernetes.ts';
 import { rethrowAsResourceError } from './errors.ts';
 import { TARGETS } from './kes-deployment.ts';
-import { requireDistributedDrives, requireDnsLabel, requireInt, requireNonEmptyList, requireOneOf, requirePort, requirePresent } from './render/validate.ts';
+import { requireAbsolutePath, requireDistributedDrives, requireDnsLabel, requireDownloadUrl, requireInt, requireNonEmptyList, requireOneOf, requirePort, requirePresent, requireSha256 } from './render/validate.ts';
 import { declareDockerMinio } from './targets/docker/minio.ts';
 import { declareStatefulSetMinio, declareTenantMinio } from './targets/kubernetes/minio.ts';
 import { declareLinuxInstall } from './targets/linux/install.ts';
@@ -77,8 +77,12 @@ export type MinioClusterArgs =
     })
   | (MinioClusterCommonArgs & {
       readonly target: 'linux';
-      /** Hosts (one node each), MinIO binary (default `/usr/local/bin/minio`), drive path (prefix) (default `/srv/minio/data`). */
-      readonly linux: { readonly hosts: readonly LinuxHost[]; readonly minioBinary?: string; readonly dataRoot?: string };
+      /**
+       * Hosts (one node each); the MinIO binary, either a `path` already on every host (default
+       * `/usr/local/bin/minio`) or a `url` and its `sha256` that each host downloads into
+       * `/opt/minio/releases/<sha256>/minio` (with curl or wget); drive path prefix (default `/srv/minio/data`).
+       */
+      readonly linux: { readonly hosts: readonly LinuxHost[]; readonly minioBinary?: MinioBinary; readonly dataRoot?: string };
     });
 
 /** Node and drive limits of a MinIO deployment. */
@@ -103,6 +107,7 @@ export function validateMinioClusterArgs(a: MinioClusterArgs): void {
       break;
     case 'linux':
       requireNonEmptyList('linux.hosts', a.linux?.hosts, 'at least one host');
+      validateMinioBinary('linux.minioBinary', a.linux.minioBinary);
       break;
   }
   const nodes = minioNodeCount(a);
@@ -111,6 +116,23 @@ export function validateMinioClusterArgs(a: MinioClusterArgs): void {
   requireInt('drivesPerNode', drives, MINIO_LIMITS.drivesPerNode.min, MINIO_LIMITS.drivesPerNode.max);
   requireDistributedDrives('drivesPerNode', nodes, drives);
 }
+
+/** Where a Linux host gets MinIO from. */
+export type MinioBinary = { readonly path: string } | { readonly url: string; readonly sha256: string };
+
+/** Throws `RenderError` naming `<field>.url`, `.sha256` or `.path` when one is unusable. */
+export function validateMinioBinary(field: string, bin: MinioBinary | undefined): void {
+  if (bin === undefined) return;
+  if ('url' in bin) {
+    requireDownloadUrl(`${field}.url`, bin.url);
+    requireSha256(`${field}.sha256`, bin.sha256);
+  } else {
+    requireAbsolutePath(`${field}.path`, bin.path);
+  }
+}
+
+/** Install root of a downloaded MinIO binary. */
+export const MINIO_ROOT = '/opt/minio';
 
 /** `MINIO_VOLUMES` for explicit Linux hosts: every drive listed, so all form one server pool. */
 export function linuxVolumes(hosts: readonly string[], drivesPerNode: number, dataRoot: string): string {
@@ -204,16 +226,22 @@ export class MinioCluster extends pulumi.ComponentResource {
         const volumes = linuxVolumes(l.hosts.map((h) => h.address), drives, dataRoot);
         const envFile = env.apply((e) => renderEnvFile({ ...e, MINIO_VOLUMES: volumes, MINIO_OPTS: '--console-address :9001' }));
         const driveDirs = drives === 1 ? [dataRoot] : Array.from({ length: drives }, (_, i) => `${dataRoot}${i + 1}`);
-        const unit = renderMinioUnit({ user: 'minio-user', group: 'minio-user', environmentFile: '/etc/default/minio', readWritePaths: driveDirs, minioBinary: l.minioBinary ?? '/usr/local/bin/minio' });
+        const bin = l.minioBinary ?? { path: '/usr/local/bin/minio' };
+        const download = 'url' in bin ? { url: bin.url, sha256: bin.sha256, root: MINIO_ROOT, name: 'minio' } : undefined;
+        const unit = renderMinioUnit({ user: 'minio-user', group: 'minio-user', environmentFile: '/etc/default/minio', readWritePaths: driveDirs, minioBinary: 'url' in bin ? `${MINIO_ROOT}/current/minio` : bin.path });
         const installed = declareLinuxInstall(this, `${name}-minio-install`, l.hosts, {
           user: 'minio-user',
           service: 'minio.service',
           directories: driveDirs,
           files: [
-            { path: '/etc/default/minio', content: envFile, mode: '0640', owner: 'root:minio-user' },
+            // systemd reads the environment file as root; MinIO gets the values as its environment.
+            { path: '/etc/default/minio', content: envFile, mode: '0600', owner: 'root:root' },
             { path: '/etc/systemd/system/minio.service', content: unit, mode: '0644' },
-            ...Object.entries(files).map(([f, v]) => ({ path: `${dir}/${f}`, content: v, mode: f.endsWith('.key') ? '0640' : '0644', owner: 'root:minio-user' })),
+            ...Object.entries(files).map(([f, v]) => (f.endsWith('.key') ? { path: `${dir}/${f}`, content: v, mode: '0400', owner: 'minio-user:minio-user' } : { path: `${dir}/${f}`, content: v, mode: '0644', owner: 'root:root' })),
           ],
+          download,
+          // Type=notify: active means MinIO reported itself ready.
+          health: { command: 'systemctl is-active --quiet minio.service', timeoutSeconds: 120 },
         });
         this.renderedFiles = installed.renderedFiles;
         this.endpoint = `${l.hosts[0].address}:9000`;

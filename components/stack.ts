@@ -10,7 +10,8 @@ import * as vault from '@pulumi/vault';
 import { BucketEncryption } from './bucket-encryption.ts';
 import { KesPki } from './pki.ts';
 import { KES_REPLICAS, KesDeployment, TARGETS, kesSanTarget } from './kes-deployment.ts';
-import { MINIO_LIMITS, MinioCluster } from './minio.ts';
+import { MINIO_LIMITS, MinioCluster, validateMinioBinary } from './minio.ts';
+import type { MinioBinary } from './minio.ts';
 import type { LinuxHost } from './targets/linux/install.ts';
 import { VaultKesBackend, validateVaultKesBackendArgs } from './vault-backend.ts';
 import type { VaultKesBackendArgs } from './vault-backend.ts';
@@ -143,8 +144,11 @@ export type MinioSseKesArgs =
   | (MinioSseKesCommonArgs & {
       readonly target: 'linux';
       readonly vault: ExistingVault;
-      /** The hosts of KES and of MinIO (with `ssh`, installed over SSH; without, files are rendered only). */
-      readonly linux: { readonly kesHosts: readonly LinuxHost[]; readonly minioHosts: readonly LinuxHost[] };
+      /**
+       * The hosts of KES and of MinIO (with `ssh`, installed over SSH; without, files are rendered
+       * only) and where MinIO hosts get the MinIO binary (see `MinioClusterArgs.linux`).
+       */
+      readonly linux: { readonly kesHosts: readonly LinuxHost[]; readonly minioHosts: readonly LinuxHost[]; readonly minioBinary?: MinioBinary };
     });
 
 /**
@@ -190,6 +194,7 @@ export function validateMinioSseKesArgs(a: MinioSseKesArgs): void {
     case 'linux':
       requireNonEmptyList('linux.kesHosts', a.linux?.kesHosts, 'at least one host');
       requireNonEmptyList('linux.minioHosts', a.linux?.minioHosts, 'at least one host');
+      validateMinioBinary('linux.minioBinary', a.linux.minioBinary);
       break;
   }
   const minioNodes = a.target === 'linux' ? a.linux.minioHosts.length : (a.minioNodes ?? 1);
@@ -368,7 +373,7 @@ export class MinioSseKes extends pulumi.ComponentResource {
               nodes: args.minioNodes,
               kubernetes: { namespace: args.kubernetes.namespace, clusterDomain: args.kubernetes.clusterDomain, mode: args.kubernetes.minioMode, storageSize: args.kubernetes.storageSize },
             }
-          : { ...minioCommon, target: 'linux', linux: { hosts: args.linux.minioHosts } },
+          : { ...minioCommon, target: 'linux', linux: { hosts: args.linux.minioHosts, minioBinary: args.linux.minioBinary } },
       { parent: this, dependsOn: kes.ready },
     );
     const cluster = this.minio;

@@ -109,7 +109,7 @@ for (let quiet = 0; quiet < 50; ) {
   seen = resources.length;
 }
 
-const resolve = (v: unknown) => new Promise<unknown>((ok) => pulumi.output(v).apply((x) => ok(x)));
+const resolve = (v: unknown) => new Promise<unknown>((ok) => (pulumi.output(v as pulumi.Input<unknown>) as pulumi.Output<unknown>).apply((x) => ok(x)));
 const exports: Record<string, unknown> = {};
 for (const [k, v] of Object.entries(program)) exports[k] = await resolve(v);
 

@@ -100,8 +100,27 @@ const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(
 const isBuckets = (v: unknown): v is Array<{ name: string; key: string; forceDestroy?: boolean }> =>
   Array.isArray(v) &&
   v.every((b) => isObject(b) && typeof b.name === 'string' && typeof b.key === 'string' && (b.forceDestroy === undefined || typeof b.forceDestroy === 'boolean'));
-const isHosts = (v: unknown): v is Array<{ address: string; sshUser?: string; sshPort?: number }> =>
-  Array.isArray(v) && v.length > 0 && v.every((h) => isObject(h) && typeof h.address === 'string');
+interface HostEntry {
+  address: string;
+  sshUser?: string;
+  sshHost?: string;
+  sshPort?: number;
+  arch?: 'x64' | 'arm64';
+}
+const HOST_FIELDS = new Set(['address', 'sshUser', 'sshHost', 'sshPort', 'arch']);
+const isHosts = (v: unknown): v is HostEntry[] =>
+  Array.isArray(v) &&
+  v.length > 0 &&
+  v.every(
+    (h) =>
+      isObject(h) &&
+      Object.keys(h).every((k) => HOST_FIELDS.has(k)) &&
+      typeof h.address === 'string' &&
+      ['undefined', 'string'].includes(typeof h.sshUser) &&
+      ['undefined', 'string'].includes(typeof h.sshHost) &&
+      (h.sshPort === undefined || (Number.isInteger(h.sshPort) && (h.sshPort as number) >= 1 && (h.sshPort as number) <= 65535)) &&
+      [undefined, 'x64', 'arm64'].includes(h.arch as string | undefined),
+  );
 
 /** The config key of each argument the components name in a `RenderError`. */
 const KEY_OF_FIELD: ReadonlyArray<readonly [RegExp, string]> = [
@@ -125,6 +144,9 @@ const KEY_OF_FIELD: ReadonlyArray<readonly [RegExp, string]> = [
   [/^kubernetes\.minioMode$/, 'minioMode'],
   [/^linux\.kesHosts/, 'kesHosts'],
   [/^linux\.minioHosts/, 'minioHosts'],
+  [/^linux\.minioBinary\.url$/, 'minioBinaryUrl'],
+  [/^linux\.minioBinary\.sha256$/, 'minioBinarySha256'],
+  [/^linux\.minioBinary\.path$/, 'minioBinaryPath'],
   [/^minioProvider\./, 'minioProviderEndpoint'],
 ];
 
@@ -248,10 +270,21 @@ function parseStackConfig(get: Get, env: Readonly<Record<string, string | undefi
       const sshKey = getSecret('sshPrivateKey');
       const hosts = (key: string): LinuxHost[] => {
         const list = json(get, key, isHosts);
-        if (!list) throw new StackConfigError(key, 'required on linux: a list of {address, sshUser?, sshPort?}');
-        return list.map((h) => ({ address: h.address, ssh: sshKey === undefined ? undefined : { user: h.sshUser ?? 'root', port: h.sshPort, privateKey: sshKey } }));
+        if (!list) throw new StackConfigError(key, 'required on linux: a list of {address, sshUser?, sshHost?, sshPort?, arch?}');
+        return list.map((h) => ({
+          address: h.address,
+          arch: h.arch,
+          ssh: sshKey === undefined ? undefined : { host: h.sshHost, user: h.sshUser ?? 'root', port: h.sshPort, privateKey: sshKey },
+        }));
       };
-      return { ...common, target, vault, linux: { kesHosts: hosts('kesHosts'), minioHosts: hosts('minioHosts') } };
+      // MinIO from a URL the hosts download (with its SHA-256), or a path already on them.
+      const url = get('minioBinaryUrl');
+      const sha256 = get('minioBinarySha256');
+      const path = get('minioBinaryPath');
+      if ((url === undefined) !== (sha256 === undefined)) throw new StackConfigError(url === undefined ? 'minioBinaryUrl' : 'minioBinarySha256', 'minioBinaryUrl and minioBinarySha256 go together');
+      if (path !== undefined && url !== undefined) throw new StackConfigError('minioBinaryPath', 'set either minioBinaryPath or minioBinaryUrl, not both');
+      const minioBinary = url !== undefined && sha256 !== undefined ? { url, sha256 } : path !== undefined ? { path } : undefined;
+      return { ...common, target, vault, linux: { kesHosts: hosts('kesHosts'), minioHosts: hosts('minioHosts'), minioBinary } };
     }
   }
 }

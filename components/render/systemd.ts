@@ -50,8 +50,8 @@ function render(sections: Array<[string, Section]>): string {
   return sections.map(([name, lines]) => [`[${name}]`, ...lines.map(([k, v]) => `${k}=${v}`)].join('\n')).join('\n\n') + '\n';
 }
 
-/** Sandboxing shared by both services. */
-function hardening(rw: readonly string[]): Section {
+/** Sandboxing shared by both services; `families` are the socket address families the service may use. */
+function hardening(rw: readonly string[], families = 'AF_INET AF_INET6 AF_UNIX'): Section {
   const lines: Section = [
     ['NoNewPrivileges', 'yes'],
     ['PrivateTmp', 'yes'],
@@ -65,7 +65,7 @@ function hardening(rw: readonly string[]): Section {
     ['RestrictSUIDSGID', 'yes'],
     ['RestrictNamespaces', 'yes'],
     ['LockPersonality', 'yes'],
-    ['RestrictAddressFamilies', 'AF_INET AF_INET6 AF_UNIX'],
+    ['RestrictAddressFamilies', families],
     ['CapabilityBoundingSet', ''],
   ];
   if (rw.length > 0) lines.push(['ReadWritePaths', [...rw].sort().join(' ')]);
@@ -128,7 +128,8 @@ export function renderMinioUnit(a: MinioUnitArgs): string {
         ['TasksMax', 'infinity'],
         ['TimeoutStopSec', 'infinity'],
         ['SendSIGKILL', 'no'],
-        ...hardening(a.readWritePaths),
+        // MinIO lists the host's addresses over netlink at start-up ("Unable to get IP addresses of this host" without it).
+        ...hardening(a.readWritePaths, 'AF_INET AF_INET6 AF_UNIX AF_NETLINK'),
       ],
     ],
     ['Install', [['WantedBy', 'multi-user.target']]],

@@ -111,6 +111,21 @@ export function requireHttpUrl(field: string, url: string): void {
   if (typeof url !== 'string' || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(url)) throw new RenderError('INVALID_ARGUMENT', field, 'must be an http(s) URL');
 }
 
+/** Throws `RenderError` unless `url` is an http(s) URL a shell can carry in single quotes (no quotes, spaces or backslashes). */
+export function requireDownloadUrl(field: string, url: string): void {
+  if (typeof url !== 'string' || !/^https?:\/\/[^\s/'"\\]+(\/[^\s'"\\]*)?$/.test(url)) throw new RenderError('INVALID_ARGUMENT', field, 'must be an http(s) URL without quotes, spaces or backslashes');
+}
+
+/** Throws `RenderError` unless `hex` is a SHA-256 in lower-case hex. */
+export function requireSha256(field: string, hex: string): void {
+  if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) throw new RenderError('INVALID_ARGUMENT', field, 'must be a hex SHA-256 (64 lower-case hex digits)');
+}
+
+/** Throws `RenderError` unless `path` is an absolute path of [A-Za-z0-9._/-] (safe in a shell script and a unit file). */
+export function requireAbsolutePath(field: string, path: string): void {
+  if (typeof path !== 'string' || !/^\/[A-Za-z0-9._/-]+$/.test(path)) throw new RenderError('INVALID_ARGUMENT', field, 'must be an absolute path of [A-Za-z0-9._/-]');
+}
+
 /** Throws `RenderError` unless `port` is an unprivileged TCP port. */
 export function requirePort(field: string, port: number): void {
   requireInt(field, port, 1024, 65535);
