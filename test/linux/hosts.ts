@@ -28,6 +28,7 @@ export function sh(file: string, args: readonly string[], input?: string, timeou
       if (err) reject(new Error(`${file} ${args.slice(0, 4).join(' ')} failed: ${String(stderr).trim().split('\n').slice(-8).join('\n') || err.message}`));
       else resolve(String(stdout));
     });
+    child.stdin?.on('error', () => {}); // the command may exit before reading its input
     child.stdin?.end(input ?? '');
   });
 }

@@ -11,11 +11,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'yaml';
@@ -32,12 +30,13 @@ import { linuxStackRealizers } from './realizers.ts';
 const KES = ['kes1', 'kes2'];
 const MINIO = ['minio1', 'minio2'];
 const key = (k: string) => `${PROJECT}:${k}`;
+/** Resource names start with `sse-<stack>`. */
+const P = 'sse-linux-test';
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 let hosts: HostSet;
 let bao: ChildProcess;
 let binaryServer: Server;
-let work: string;
 let stack: StackRun;
 let config: Record<string, string>;
 const secretKeys = [key('vaultToken'), key('sshPrivateKey')];
@@ -68,6 +67,9 @@ function stackConfig(vaultAddress: string, token: string, minioUrl: string, mini
     ...doc.config,
     [key('vaultAddress')]: vaultAddress,
     [key('vaultToken')]: token,
+    // A fresh OpenBao: the stack mounts K/V and enables AppRole itself.
+    [key('vaultCreateMount')]: true,
+    [key('vaultCreateAuthBackend')]: true,
     [key('sshPrivateKey')]: hosts.privateKey,
     [key('kesHosts')]: hostList(KES),
     [key('minioHosts')]: hostList(MINIO),
@@ -135,7 +137,6 @@ const s3For = (host: string) =>
 before(async () => {
   const drives = ['/srv/minio/data1', '/srv/minio/data2'];
   hosts = await startHosts([...KES, ...MINIO], { kes1: [7373], kes2: [7373], minio1: [9000], minio2: [9000] }, { minio1: drives, minio2: drives });
-  work = mkdtempSync(join(tmpdir(), `${hosts.prefix}-work-`));
   const token = randomBytes(16).toString('hex');
   const baoAddress = `${hosts.gateway}:${await freePort()}`;
   bao = await startOpenBaoOn(baoAddress, token);
@@ -143,7 +144,7 @@ before(async () => {
   binaryServer = minio.server;
   const published = new Map(MINIO.map((n) => [`${n}:9000`, `127.0.0.1:${hosts.host(n).ports[9000]}`]));
   stack = new StackRun(
-    linuxStackRealizers(join(work, 'mc'), (hp) => {
+    linuxStackRealizers((hp) => {
       const to = published.get(hp);
       if (!to) throw new Error(`no published port for ${hp}`);
       return to;
@@ -156,7 +157,6 @@ after(async () => {
   bao?.kill('SIGKILL');
   binaryServer?.close();
   await hosts?.remove();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 test('first up: every declared resource is created, the services run as their own users with their hardening', async (t) => {
@@ -165,10 +165,10 @@ test('first up: every declared resource is created, the services run as their ow
   assert.deepEqual(
     cmds.map((s) => `${s.type.split(':')[2]} ${s.name} ${s.operation}`).sort(),
     [
-      'Command sse-kes-install-0 create', 'Command sse-kes-install-1 create', 'Command sse-minio-install-0 create', 'Command sse-minio-install-1 create',
+      `Command ${P}-kes-install-0 create`, `Command ${P}-kes-install-1 create`, `Command ${P}-minio-install-0 create`, `Command ${P}-minio-install-1 create`,
       // Our server and a Node runtime, copied to each KES host.
-      'CopyToRemote sse-kes-install-0-kes-server create', 'CopyToRemote sse-kes-install-0-node create',
-      'CopyToRemote sse-kes-install-1-kes-server create', 'CopyToRemote sse-kes-install-1-node create',
+      `CopyToRemote ${P}-kes-install-0-kes-server create`, `CopyToRemote ${P}-kes-install-0-node create`,
+      `CopyToRemote ${P}-kes-install-1-kes-server create`, `CopyToRemote ${P}-kes-install-1-node create`,
     ],
   );
   assert.ok(steps.every((s) => s.operation === 'create'));
@@ -253,7 +253,7 @@ test('a changed KES config restarts only KES', async (t) => {
   const kesBefore = await Promise.all(KES.map((h) => invocation(h, 'kes')));
   config = { ...config, [key('keys')]: JSON.stringify(['bucket-key', 'extra-key']) };
   const steps = await up(t, config);
-  assert.deepEqual(steps.filter((s) => s.operation !== 'none').map((s) => s.name).sort(), ['sse-kes-install-0', 'sse-kes-install-1']);
+  assert.deepEqual(steps.filter((s) => s.operation !== 'none').map((s) => s.name).sort(), [`${P}-kes-install-0`, `${P}-kes-install-1`]);
   const kesAfter = await Promise.all(KES.map((h) => invocation(h, 'kes')));
   kesAfter.forEach((id, i) => assert.notEqual(id, kesBefore[i]));
   assert.deepEqual(await Promise.all(MINIO.map((h) => invocation(h, 'minio'))), minioBefore);
@@ -278,8 +278,8 @@ function presentedCert(host: string): Promise<X509Certificate> {
 
 test('a rotated KES server certificate is installed and served; MinIO keeps working', async (t) => {
   const old = await presentedCert('kes1');
-  const steps = await up(t, config, ['sse-pki-kes-server-cert']);
-  assert.deepEqual(steps.filter((s) => s.operation !== 'none').map((s) => s.name).sort(), ['sse-kes-install-0', 'sse-kes-install-1', 'sse-pki-kes-server-cert']);
+  const steps = await up(t, config, [`${P}-pki-kes-server-cert`]);
+  assert.deepEqual(steps.filter((s) => s.operation !== 'none').map((s) => s.name).sort(), [`${P}-kes-install-0`, `${P}-kes-install-1`, `${P}-pki-kes-server-cert`]);
   for (const h of KES) {
     const now = await presentedCert(h);
     assert.notEqual(now.serialNumber, old.serialNumber, h);

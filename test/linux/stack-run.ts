@@ -6,11 +6,11 @@
  * ones in parallel, as the engine would. State (inputs and outputs per resource) is kept between
  * runs like Pulumi's: unchanged inputs do nothing and return the stored outputs; `replace` names
  * resources to create anew (`pulumi up --replace`). Local-only resources (`tls:*`, `random:*`)
- * get real keys, certificates and values from the component-test mocks.
+ * get real keys, certificates and values computed here (`realize/local.ts`).
  */
 import * as pulumi from '@pulumi/pulumi';
 import { isDeepStrictEqual } from 'node:util';
-import { computed } from '../components/mocks.ts';
+import { computeLocal } from '../../realize/local.ts';
 import { PROJECT } from '../../stacks/config.ts';
 import type { Prior, Operation } from '../../realize/command.ts';
 
@@ -81,7 +81,9 @@ export class StackRun {
         return { id: undefined, state: inputs };
       } else if (args.type.startsWith('tls:') || args.type.startsWith('random:')) {
         const same = prior !== undefined && isDeepStrictEqual(prior.inputs, inputs);
-        outputs = same ? prior.outputs : { ...inputs, ...computed(args.type, args.name, args.inputs) };
+        const local = same ? undefined : computeLocal(args.type, args.name, inputs);
+        if (!same && local === undefined) throw new Error(`no local realization for ${args.type} (${args.name})`);
+        outputs = same ? prior.outputs : { ...inputs, ...local };
         operation = same ? 'none' : prior ? 'replace' : 'create';
       } else {
         const realize = this.realizers[args.type];
