@@ -12,7 +12,7 @@ import { parseConfig } from '../../kes-server/src/config/index.ts';
 import { tenantErrors, validateK8s } from '../render/k8s-schema.ts';
 import { containsSecret, installMocks, isSecretInput, plain, secret, settle, urnParts, value } from './mocks.ts';
 import type { Recorded } from './mocks.ts';
-import { npmBuildCaCerts } from '../../components/targets/docker/kes.ts';
+import { kesContainerFiles, npmBuildCaCerts } from '../../components/targets/docker/kes.ts';
 
 let m: Awaited<ReturnType<typeof installMocks>>;
 let C: typeof import('../../components/index.ts');
@@ -74,14 +74,20 @@ test('KesDeployment on Docker: image built from the repository root, one contain
     assert.match(c.provider ?? '', /pulumi:providers:docker::dk-explicit::/);
     assert.equal(c.inputs.image, 'minio-sse-kes/kes-server:local');
     assert.deepEqual(c.inputs.networksAdvanced, [{ name: 'net-1', aliases: ['kd-kes'] }]);
-    assert.equal(c.inputs.readOnly, undefined, 'uploads need a writable root filesystem');
+    // Read-only root file system, no capabilities; the files reach a tmpfs through the environment.
+    assert.equal(c.inputs.readOnly, true);
+    assert.deepEqual(c.inputs.capabilities, { drops: ['ALL'] });
+    assert.deepEqual(c.inputs.tmpfs, { '/etc/kes': 'rw,noexec,nosuid,size=1m,uid=1000,gid=1000,mode=0700' });
+    assert.equal(c.inputs.uploads, undefined);
     assert.equal(isSecretInput(c.inputs.envs), true);
-    assert.deepEqual(envOf(c.inputs.envs), { KES_VAULT_ROLE_ID: 'the-role-id', KES_VAULT_SECRET_ID: 'the-secret-id' });
+    const env = envOf(c.inputs.envs);
+    assert.deepEqual([env.KES_VAULT_ROLE_ID, env.KES_VAULT_SECRET_ID], ['the-role-id', 'the-secret-id']);
+    assert.deepEqual(Object.keys(env).filter((k) => !k.startsWith('KES_FILE_')), ['KES_VAULT_ROLE_ID', 'KES_VAULT_SECRET_ID']);
   }
-  const uploads = plain(containers[0].inputs.uploads) as Array<{ file: string; content: string }>;
+  const uploads = kesContainerFiles(plain(containers[0].inputs));
   assert.deepEqual(uploads.map((u) => u.file), ['/etc/kes/config.yaml', '/etc/kes/tls/server.crt', '/etc/kes/tls/server.key', '/etc/kes/tls/vault-ca.crt', '/etc/kes/tls/vault.crt', '/etc/kes/tls/vault.key']);
-  // The SDK marks the whole list secret when one item (server.key, vault.key) is.
-  assert.equal(isSecretInput(containers[0].inputs.uploads), true);
+  assert.equal(uploads[3].content, 'VAULT-CA');
+  assert.match(containers[0].inputs.entrypoints[2], /^exec env -u KES_FILE_0 .* node src\/cli\/main\.ts server --config '\/etc\/kes\/config\.yaml'$/m);
 
   // kes-server's own parser reads the rendered config; AppRole credentials come from the environment.
   const yaml = await value(kes.configYaml);

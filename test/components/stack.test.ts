@@ -7,6 +7,7 @@ import { parseConfig } from '../../kes-server/src/config/index.ts';
 import { tenantErrors, validateK8s } from '../render/k8s-schema.ts';
 import { containsSecret, installMocks, isSecretInput, parentTypeOfUrn, plain, secret, settle, value } from './mocks.ts';
 import type { Recorded } from './mocks.ts';
+import { kesContainerFiles } from '../../components/targets/docker/kes.ts';
 
 let m: Awaited<ReturnType<typeof installMocks>>;
 let C: typeof import('../../components/index.ts');
@@ -43,14 +44,13 @@ test('docker target with an ephemeral OpenBao: graph, wiring and secrets', async
   assert.equal(parentTypeOfUrn(m.urnOf('minio-sse-kes:index:KesDeployment', 'dk')), 'minio-sse-kes:index:MinioSseKes');
 
   const kes0 = m.find('docker:index/container:Container', 'dk-kes-0');
-  assert.deepEqual(kes0.inputs.command, ['server', '--config', '/etc/kes/config.yaml']);
-  assert.equal(isSecretInput(kes0.inputs.envs), true, 'container env carries the secret id: secret');
+  assert.match(kes0.inputs.entrypoints[2], /server --config '\/etc\/kes\/config\.yaml'$/);
+  assert.equal(isSecretInput(kes0.inputs.envs), true, 'container env carries the secret id and the server key: secret');
   const kesEnv = await envOf(kes0);
-  assert.deepEqual(Object.keys(kesEnv), ['KES_VAULT_ROLE_ID', 'KES_VAULT_SECRET_ID']);
+  assert.deepEqual(Object.keys(kesEnv).filter((k) => !k.startsWith('KES_FILE_')), ['KES_VAULT_ROLE_ID', 'KES_VAULT_SECRET_ID']);
   assert.equal(kesEnv.KES_VAULT_ROLE_ID, 'role-id-of-dk-vault-backend-role');
   assert.equal(kesEnv.KES_VAULT_SECRET_ID, 'secret-id-of-dk-vault-backend-secret-id');
-  assert.equal(containsSecret(kes0.inputs.uploads), true, 'server key upload is secret');
-  const uploads = plain(kes0.inputs.uploads) as Array<{ file: string; content: string }>;
+  const uploads = kesContainerFiles(plain(kes0.inputs));
   assert.deepEqual(uploads.map((u) => u.file), ['/etc/kes/config.yaml', '/etc/kes/tls/client-ca.crt', '/etc/kes/tls/server.crt', '/etc/kes/tls/server.key']);
   const config = parse(uploads[0].content);
   // Client certificates are verified against the stack's own CA.

@@ -38,7 +38,7 @@ test('capture of Pulumi.ci.yaml: every resource with its inputs, dependencies an
   const roleToken = tokensIn(env.find((e) => e.startsWith('KES_VAULT_ROLE_ID=')));
   assert.equal(roleToken.length, 1);
   assert.deepEqual(c.tokens[roleToken[0]], { resource: 'vault:appRole/authBackendRole:AuthBackendRole::sse-capture-ci-vault-backend-role', field: 'roleId' });
-  assert.deepEqual(kes.secretInputs, ['envs', 'uploads']);
+  assert.deepEqual(kes.secretInputs, ['envs']);
   // Keys and certificates are real at capture already.
   const ca = c.resources.find((r) => r.key === 'tls:index/selfSignedCert:SelfSignedCert::sse-capture-ci-pki-ca')!;
   assert.match(String(ca.outputs.certPem), /^-----BEGIN CERTIFICATE-----/);

@@ -27,6 +27,37 @@ export function npmBuildCaCerts(env: Readonly<Record<string, string | undefined>
   return pems.filter((p) => !known.has(p.replace(/\s+/g, ''))).join('\n');
 }
 
+/** The tmpfs that holds a KES container's config and TLS files (owned by the image's uid 1000). */
+export const KES_FILES_DIR = '/etc/kes';
+/** Environment variables carrying those files: `KES_FILE_<n>`, in the order of their paths. */
+export const KES_FILE_ENV = 'KES_FILE_';
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The container's start-up line: write each file from its variable (mode 0600), then replace the
+ * shell by the server (the image's `node src/cli/main.ts`) without those variables.
+ */
+export function kesStartScript(paths: readonly string[], configFile: string): string {
+  for (const p of [...paths, configFile]) {
+    if (!p.startsWith(`${KES_FILES_DIR}/`)) throw new Error(`invalid [files]: ${p} is outside ${KES_FILES_DIR}`);
+  }
+  const dirs = [...new Set(paths.map((p) => p.slice(0, p.lastIndexOf('/'))))].filter((d) => d !== KES_FILES_DIR);
+  return [
+    'set -e',
+    'umask 077',
+    ...(dirs.length ? [`mkdir -p ${dirs.map(shellQuote).join(' ')}`] : []),
+    ...paths.map((p, i) => `printf '%s' "$${KES_FILE_ENV}${i}" > ${shellQuote(p)}`),
+    `exec env ${paths.map((_, i) => `-u ${KES_FILE_ENV}${i}`).join(' ')} node src/cli/main.ts server --config ${shellQuote(configFile)}`,
+  ].join('\n');
+}
+
+/** The files a KES container writes at start, read back from its `entrypoints` and `envs` inputs. */
+export function kesContainerFiles(inputs: { entrypoints: string[]; envs: string[] }): Array<{ file: string; content: string }> {
+  const env = new Map(inputs.envs.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  return [...inputs.entrypoints[2].matchAll(/^printf '%s' "\$(\w+)" > '([^']+)'$/gm)].map((m) => ({ file: m[2], content: env.get(m[1]) ?? '' }));
+}
+
 /** Container names of the replicas; also the certificate SANs. */
 export function kesContainerNames(name: string, replicas: number): string[] {
   return Array.from({ length: replicas }, (_, i) => `${name}-kes-${i}`);
@@ -63,12 +94,16 @@ export function declareDockerKes(
     );
     image = built.imageName;
   }
+  // The root file system is read-only, and the daemon refuses uploads into one: the files travel
+  // in the environment and a start-up line writes them into a tmpfs only the `node` user reads.
+  const paths = Object.keys(a.files).sort();
   const envs = pulumi.secret(
-    pulumi.all(Object.keys(a.env).sort().map((k) => pulumi.interpolate`${k}=${a.env[k]}`)),
+    pulumi.all([
+      ...paths.map((p, i) => pulumi.interpolate`${KES_FILE_ENV}${i}=${a.files[p]}`),
+      ...Object.keys(a.env).sort().map((k) => pulumi.interpolate`${k}=${a.env[k]}`),
+    ]),
   );
-  const uploads = Object.keys(a.files)
-    .sort()
-    .map((file) => ({ file, content: a.files[file] }));
+  const entrypoints = ['/bin/sh', '-c', kesStartScript(paths, a.configFile)];
   const containers = kesContainerNames(name, a.replicas).map(
     (cname, i) =>
       new docker.Container(
@@ -77,13 +112,14 @@ export function declareDockerKes(
           name: cname,
           hostname: cname,
           image,
-          command: ['server', '--config', a.configFile],
+          entrypoints,
           envs,
-          uploads,
           networksAdvanced: [{ name: a.network, aliases: [a.serviceName] }],
           restart: 'unless-stopped',
-          // No read-only root filesystem: the daemon refuses uploads into one (files arrive by upload).
+          readOnly: true,
+          tmpfs: { [KES_FILES_DIR]: 'rw,noexec,nosuid,size=1m,uid=1000,gid=1000,mode=0700' },
           capabilities: { drops: ['ALL'] },
+          securityOpts: ['no-new-privileges'],
           ports: a.hostPort === undefined ? [] : [{ internal: 7373, external: a.hostPort + i, ip: '127.0.0.1' }],
           // Created only once healthy (the image's HEALTHCHECK asks /v1/ready), so MinIO finds KES serving.
           wait: true,
