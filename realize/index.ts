@@ -52,7 +52,8 @@ export async function up(capture: Capture, env: Environment = {}): Promise<Stack
   for (const r of order) refuseUnknown(`${r.type} ${r.name}`, r.inputs, realizerOf(r.type).fields);
 
   const realizeOne = async (r: CapturedResource) => {
-    await Promise.all(prerequisites(r, byKey).map((k) => running.get(k)));
+    const needs = prerequisites(r, byKey);
+    await Promise.all(needs.map((k) => running.get(k)));
     const inputs = substitute(r.inputs, known) as Record<string, any>;
     const left = tokensIn(inputs);
     if (left.length > 0) {
@@ -68,7 +69,7 @@ export async function up(capture: Capture, env: Environment = {}): Promise<Stack
     } catch (e) {
       // A resource created but not finished (e.g. a container never healthy) stays in the state.
       const partial = (e as { outputs?: Record<string, any> }).outputs;
-      if (partial) state.resources.push({ ...pending, outputs: partial, retainOnDelete: r.retainOnDelete });
+      if (partial) state.resources.push({ ...pending, outputs: partial, retainOnDelete: r.retainOnDelete, prerequisites: needs });
       throw e;
     }
     const outputs = { ...r.outputs, ...created };
@@ -77,7 +78,7 @@ export async function up(capture: Capture, env: Environment = {}): Promise<Stack
       if (outputs[o.field] === undefined) throw new Error(`realize: ${r.key}: the realizer gave no ${o.field}`);
       known.set(token, String(outputs[o.field]));
     }
-    const done: Realized = { ...pending, outputs, retainOnDelete: r.retainOnDelete };
+    const done: Realized = { ...pending, outputs, retainOnDelete: r.retainOnDelete, prerequisites: needs };
     realized.set(r.key, done);
     state.resources.push(done);
   };
@@ -93,22 +94,33 @@ export async function up(capture: Capture, env: Environment = {}): Promise<Stack
   return state;
 }
 
-/** Deletes what `up` created, newest first; retained resources stay. Reports every failure. */
+/**
+ * Deletes what `up` created, newest first; retained resources stay. Like `pulumi destroy`, a
+ * resource whose deletion fails is kept together with everything it depends on, and the state is
+ * left holding what remains, so that `destroy` can run again. Reports every failure.
+ */
 export async function destroy(state: StackState, env: Environment = {}): Promise<void> {
   const errors: string[] = [];
+  const kept: Realized[] = [];
   for (const r of [...state.resources].reverse()) {
     if (r.retainOnDelete) {
       env.log?.(`= ${r.type} ${r.name} (retained)`);
+      continue;
+    }
+    if (kept.some((k) => k.prerequisites.includes(r.key))) {
+      kept.push(r);
       continue;
     }
     env.log?.(`- ${r.type} ${r.name}`);
     try {
       await realizerOf(r.type).delete(r, env);
     } catch (e) {
+      kept.push(r);
       errors.push((e as Error).message);
     }
   }
-  if (errors.length > 0) throw new Error(`realize: teardown of ${state.stack} left resources behind:\n${errors.join('\n')}`);
+  state.resources.splice(0, state.resources.length, ...kept.reverse());
+  if (errors.length > 0) throw new Error(`realize: teardown of ${state.stack} left ${kept.length} resource(s) behind:\n${errors.join('\n')}`);
 }
 
 /** Writes the state (it holds secrets, like Pulumi's state) readable by this user only. */

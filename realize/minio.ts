@@ -2,7 +2,7 @@
  * `@pulumi/minio` resources through MinIO's S3 API (the AWS SDK's S3 client), field by field as the
  * provider documents them. The provider resource holds the endpoint and root credentials.
  */
-import { CreateBucketCommand, DeleteBucketCommand, DeleteBucketEncryptionCommand, HeadBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteBucketEncryptionCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Pending, ProviderModule, TypeRealizer } from './types.ts';
 
 function s3(r: Pending): S3Client {
@@ -45,8 +45,9 @@ const bucket: TypeRealizer = {
     // Without forceDestroy the provider refuses a bucket that still holds objects; so does MinIO.
     if (r.inputs.forceDestroy === true) throw new Error(`realize: bucket ${r.name}: forceDestroy is not realized`);
     const c = s3(r);
-    const exists = await c.send(new HeadBucketCommand({ Bucket: r.inputs.bucket })).then(() => true, () => false);
-    if (exists) await s3Do(`bucket ${r.name}`, () => c.send(new DeleteBucketCommand({ Bucket: r.inputs.bucket })));
+    await s3Do(`bucket ${r.name}`, () => c.send(new DeleteBucketCommand({ Bucket: r.inputs.bucket }))).catch((e: Error) => {
+      if (!/answered 404 NoSuchBucket/.test(e.message)) throw e;
+    });
   },
 };
 
@@ -67,7 +68,9 @@ const encryption: TypeRealizer = {
   },
   async delete(r) {
     const c = s3(r);
-    await c.send(new DeleteBucketEncryptionCommand({ Bucket: r.inputs.bucket })).catch(() => undefined);
+    await s3Do(`bucket encryption ${r.name}`, () => c.send(new DeleteBucketEncryptionCommand({ Bucket: r.inputs.bucket }))).catch((e: Error) => {
+      if (!/answered 404/.test(e.message)) throw e;
+    });
   },
 };
 

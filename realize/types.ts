@@ -15,6 +15,8 @@ export interface Pending {
 export interface Realized extends Pending {
   readonly outputs: Record<string, any>;
   readonly retainOnDelete: boolean;
+  /** Keys of the resources it was realized after (they are deleted after it). */
+  readonly prerequisites: readonly string[];
 }
 
 /** Settings of one realization run that are facts of the machine, not of the stack. */
