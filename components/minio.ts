@@ -203,6 +203,7 @@ export class MinioCluster extends pulumi.ComponentResource {
           env,
           files: pathFiles,
           retainVolumes: args.retainData ?? true,
+          dependsOn: opts?.dependsOn,
         });
         this.endpoint = out.endpoint;
         this.ready = out.containers;

@@ -31,6 +31,8 @@ test('capture of Pulumi.ci.yaml: every resource with its inputs, dependencies an
   before('vault:index/policy:Policy::sse-capture-ci-vault-backend-policy', 'vault:appRole/authBackendRole:AuthBackendRole::sse-capture-ci-vault-backend-role');
   before('vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId::sse-capture-ci-vault-backend-secret-id', 'docker:index/container:Container::sse-capture-ci-kes-0');
   before('docker:index/container:Container::sse-capture-ci-minio-1', 'minio:index/s3Bucket:S3Bucket::sse-capture-ci-ci-bucket-bucket');
+  // MinIO nodes start once KES is healthy (MinIO needs its KMS at start-up).
+  before('docker:index/container:Container::sse-capture-ci-kes-0', 'docker:index/container:Container::sse-capture-ci-minio-1');
   assert.ok(at('docker:index/network:Network::sse-capture-ci-net') >= 0);
   const kes = c.resources.find((r) => r.key === 'docker:index/container:Container::sse-capture-ci-kes-0')!;
   // The role id and secret id reach KES as tokens the realization replaces by OpenBao's answers.

@@ -16,6 +16,8 @@ export function declareDockerMinio(
     readonly files: Record<string, pulumi.Input<string>>;
     /** Leave the data volumes in place on destroy. */
     readonly retainVolumes: boolean;
+    /** What the nodes wait for (KES): a component's dependsOn does not reach its children. */
+    readonly dependsOn?: pulumi.ResourceOptions['dependsOn'];
   },
 ): { containers: docker.Container[]; endpoint: string; volumes: string } {
   const image = new docker.RemoteImage(`${name}-image`, { name: a.image, keepLocally: true }, { parent });
@@ -50,7 +52,7 @@ export function declareDockerMinio(
           waitTimeout: 180,
           restart: 'unless-stopped',
         },
-        { parent },
+        { parent, dependsOn: a.dependsOn },
       ),
     );
   }
