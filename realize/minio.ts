@@ -2,7 +2,7 @@
  * `@pulumi/minio` resources through MinIO's S3 API (the AWS SDK's S3 client), field by field as the
  * provider documents them. The provider resource holds the endpoint and root credentials.
  */
-import { CreateBucketCommand, DeleteBucketCommand, DeleteBucketEncryptionCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, DeleteBucketEncryptionCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Pending, ProviderModule, TypeRealizer } from './types.ts';
 
 function s3(r: Pending): S3Client {
@@ -26,6 +26,15 @@ async function s3Do<T>(what: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
+async function emptyBucket(c: S3Client, bucket: string, what: string): Promise<void> {
+  for (;;) {
+    const page = await s3Do(what, () => c.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000 })));
+    const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
+    if (objects.length === 0) return;
+    await s3Do(what, () => c.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } })));
+  }
+}
+
 const provider: TypeRealizer = {
   fields: { minioServer: true, minioUser: true, minioPassword: true, minioSsl: true, minioRegion: true, version: true },
   async create(r) {
@@ -42,9 +51,10 @@ const bucket: TypeRealizer = {
     return { id: r.inputs.bucket, bucket: r.inputs.bucket };
   },
   async delete(r) {
-    // Without forceDestroy the provider refuses a bucket that still holds objects; so does MinIO.
-    if (r.inputs.forceDestroy === true) throw new Error(`realize: bucket ${r.name}: forceDestroy is not realized`);
+    // Without forceDestroy a bucket that still holds objects is refused (by MinIO, as by the
+    // provider); with it, every object version and delete marker goes first.
     const c = s3(r);
+    if (r.inputs.forceDestroy === true) await emptyBucket(c, r.inputs.bucket, `bucket ${r.name}`);
     await s3Do(`bucket ${r.name}`, () => c.send(new DeleteBucketCommand({ Bucket: r.inputs.bucket }))).catch((e: Error) => {
       if (!/answered 404 NoSuchBucket/.test(e.message)) throw e;
     });

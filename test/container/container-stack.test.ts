@@ -44,6 +44,7 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
   t.after(async () => {
     if (s) await destroy(s.state, env).catch(() => undefined);
     docker('rm', '-f', vault);
+    for (const v of leftovers(`sse-${runId}-ctr`)) docker('volume', 'rm', '-f', v);
   });
   const address = `http://${gateway}:${port}`;
   for (let i = 0; ; i++) {
@@ -53,13 +54,18 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
     await new Promise((r) => setTimeout(r, 200));
   }
 
-  s = await realize({ configFile: stackFile('Pulumi.container.yaml'), stack: `${runId}-ctr`, set: { vaultAddress: address, vaultToken: token }, secret: ['vaultToken'] }, env);
+  // An existing Vault has its AppRole auth method enabled already; the stack only adds its role.
+  const enabled = await fetch(`${address}/v1/sys/auth/approle`, { method: 'POST', headers: { 'X-Vault-Token': token }, body: JSON.stringify({ type: 'approle' }) });
+  assert.equal(enabled.status, 204);
+  // The stack file publishes MinIO on 9000; a free port keeps parallel runs apart.
+  const minioHostPort = String(await freePort('127.0.0.1'));
+  s = await realize({ configFile: stackFile('Pulumi.container.yaml'), stack: `${runId}-ctr`, set: { vaultAddress: address, vaultToken: token, minioHostPort }, secret: ['vaultToken'] }, env);
   const stack = s;
   const names = containersOf(stack.prefix);
   assert.deepEqual(names.sort(), [0, 1].map((i) => `${stack.prefix}-kes-${i}`).concat([1, 2, 3, 4].map((i) => `${stack.prefix}-minio-${i}`)).sort());
   await waitHealthy(stack.prefix);
   // KES keeps its keys in the existing Vault, under the stack file's K/V v1 prefix.
-  const listed = await fetch(`${address}/v1/kv/minio?list=true`, { headers: { 'X-Vault-Token': token } }).then((r) => r.json() as Promise<{ data: { keys: string[] } }>);
+  const listed = await fetch(`${address}/v1/kes-minio/minio?list=true`, { headers: { 'X-Vault-Token': token } }).then((r) => r.json() as Promise<{ data: { keys: string[] } }>);
   assert.deepEqual(listed.data.keys.sort(), ['bucket-key', 'minio-default']);
 
   const s3 = new S3Client({
@@ -111,7 +117,9 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
     assert.deepEqual(new Set(Object.values(healthOf(stack.prefix))), new Set(['healthy']));
   });
 
-  await t.test('teardown removes every container, network and volume of the stack', async () => {
+  await t.test('teardown removes every container and network of the stack; the data volumes and the K/V mount it retains stay', async () => {
+    const retained = stack.state.resources.filter((r) => r.retainOnDelete);
+    assert.deepEqual(retained.map((r) => r.type).sort(), [...Array(4).fill('docker:index/volume:Volume'), 'vault:index/mount:Mount']);
     // As with `pulumi destroy`, the bucket (forceDestroy off) must be empty first.
     const keys = [...stored.keys()];
     for (let i = 0; i < keys.length; i += 500) {
@@ -119,9 +127,12 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
     }
     await destroy(stack.state, env);
     s = undefined;
-    assert.deepEqual(leftovers(stack.prefix), []);
-    // The stack's role and policy are gone from the existing Vault; its K/V mount too.
+    const volumes = retained.filter((r) => r.type === 'docker:index/volume:Volume').map((r) => r.inputs.name as string);
+    assert.deepEqual(leftovers(stack.prefix).sort(), volumes.sort());
+    // In the existing Vault: the stack's role is gone, its K/V mount (the keys) stays.
     const role = await fetch(`${address}/v1/auth/approle/role?list=true`, { headers: { 'X-Vault-Token': token } });
     assert.equal(role.status, 404);
+    const mounts = await fetch(`${address}/v1/sys/mounts`, { headers: { 'X-Vault-Token': token } }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    assert.ok('kes-minio/' in mounts);
   });
 });
