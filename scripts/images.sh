@@ -143,7 +143,9 @@ peer_image() {
 # The CA certificates npm needs in the build stage beyond Node's own (a TLS-inspecting proxy's), as
 # the stack's KES image build declares them.
 extra_ca() {
-  node --input-type=module -e "import { npmBuildCaCerts } from '$root/components/targets/docker/kes.ts'; process.stdout.write(npmBuildCaCerts());"
+  local node=$root/node_modules/.bin/node
+  [ -x "$node" ] || node=node
+  "$node" --input-type=module -e "import { npmBuildCaCerts } from '$root/components/targets/docker/kes.ts'; process.stdout.write(npmBuildCaCerts());"
 }
 
 build_kes() {
