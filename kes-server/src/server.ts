@@ -99,6 +99,8 @@ export class KesServer {
   readonly #opts: KesServerOptions;
   #state: ServerState;
   readonly #sockets = new Set<Socket>();
+  /** Deadlines of HTTP/1 connections still waiting for their first request headers. */
+  readonly #firstHeaders = new WeakMap<object, NodeJS.Timeout>();
   #mode: ClientAuthMode;
   #tlsTimer: NodeJS.Timeout | undefined;
   #reloadTlsFn: (() => Promise<TlsMaterial>) | undefined;
@@ -149,6 +151,7 @@ export class KesServer {
     const dispatch = createDispatcher(() => this.#state);
     // HTTP/1.1 arrives as 'request'. Listening for it also routes HTTP/2 streams through Node's
     // compatibility layer; that bridge is replaced by serving the streams directly.
+    this.#server.on('request', (req) => clearTimeout(this.#firstHeaders.get(req.socket)));
     this.#server.on('request', dispatch.request);
     this.#server.removeAllListeners('stream');
     this.#server.on('stream', dispatch.stream);
@@ -157,12 +160,26 @@ export class KesServer {
     const http = this.#server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;
     this.#server.removeAllListeners('secureConnection');
     this.#server.on('secureConnection', (socket: TLSSocket) => {
-      if (this.#checkClient(socket)) for (const listener of http) listener.call(this.#server, socket);
+      if (!this.#checkClient(socket)) return;
+      if (socket.alpnProtocol !== 'h2') this.#awaitFirstHeaders(socket, headerMs);
+      for (const listener of http) listener.call(this.#server, socket);
     });
     this.#server.on('clientError', answerClientError);
     this.#server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: ${err.message}`);
     });
+  }
+
+  /**
+   * Closes an HTTP/1 connection whose first request headers are not complete within `ms` of the
+   * handshake, as Go's ReadHeaderTimeout does. Node's own header timeout lets a connection that
+   * sent nothing, or an unfinished request line, stay until the idle timeout.
+   */
+  #awaitFirstHeaders(socket: TLSSocket, ms: number): void {
+    const timer = setTimeout(() => socket.destroy(), ms);
+    timer.unref();
+    this.#firstHeaders.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
   }
 
   #buildState(s: ServerSettings, startTime: Date): ServerState {

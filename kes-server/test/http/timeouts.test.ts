@@ -47,6 +47,32 @@ test('HTTP/1: incomplete request headers are cut off after the read-header timeo
   assert.match(r.text, /^(HTTP\/1\.1 408 |$)/);
 });
 
+test('HTTP/1: a connection that sends nothing, a partial request line or one byte at a time is closed after the read-header timeout', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const { port } = await startKes(t, pki, { admin: admin.identity, extra: { readHeaderTimeoutMs: HEADER_MS } });
+  for (const data of ['', 'GET /vers']) {
+    const r = await exchange(port, pki, data, 3000);
+    assert.ok(r.closedAfterMs >= HEADER_MS && r.closedAfterMs < HEADER_MS + 1500, `${JSON.stringify(data)}: closed after ${Math.round(r.closedAfterMs)} ms`);
+    assert.equal(r.text, '');
+  }
+  // Slowloris: a header byte every 50 ms never completes in time.
+  const client = pki.issueClient('slow');
+  const t0 = performance.now();
+  const closedAfter = await new Promise<number>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, ca: pki.caCert, servername: 'localhost', cert: client.cert, key: client.key, ALPNProtocols: ['http/1.1'] }, async () => {
+      for (const c of 'GET /version HTTP/1.1\r\nHost: localhost\r\nX-Pad: ' + 'a'.repeat(100)) {
+        if (socket.destroyed) return;
+        socket.write(c);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(performance.now() - t0));
+  });
+  assert.ok(closedAfter >= HEADER_MS && closedAfter < HEADER_MS + 1500, `slowloris closed after ${Math.round(closedAfter)} ms`);
+});
+
 test('HTTP/1: complete request headers are served and the connection closes on request', async (t) => {
   const pki = makePki();
   const admin = pki.issueClient('admin');
