@@ -2,7 +2,7 @@
  * Process faults on the fs key store: `kill -9` of the server, and of one of two workers, in a
  * storm of creates and deletes (after restart no torn key file, every acknowledged create there,
  * every acknowledged delete gone); SIGTERM lets the request in flight finish, refuses new
- * connections and exits within a bound.
+ * connections and exits within 4 s (1 s of grace for open connections plus slack).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -77,6 +77,11 @@ async function checkStore(s: Running, ca: string, admin: ClientCredential, st: S
   assert.deepEqual(resurrected, [], 'acknowledged deletes undone');
 }
 
+/** Waits until `ok()` holds, at most 30 s (the storm's pace depends on the machine's load). */
+async function until(ok: () => boolean): Promise<void> {
+  for (const end = performance.now() + 30_000; !ok() && performance.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+}
+
 const childPids = (pid: number): number[] =>
   execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
     .split('\n')
@@ -89,11 +94,11 @@ test('kill -9 of the server in a storm of creates and deletes: after restart no 
   const servers = await startSideBySide(t, pki, { admin: admin.identity, policies: {}, probe: admin, implementations: ['ts'] });
   const s = servers.get('ts')!;
   const st = storm(s, pki.caCert, admin, 8);
-  await new Promise((r) => setTimeout(r, 1500));
+  await until(() => st.kept.size >= 40);
   await s.process.kill();
   await st.stop();
   console.log(`kill -9 after ${st.acknowledged()} acknowledged operations: ${st.kept.size} kept, ${st.deleted.size} deleted`);
-  assert.ok(st.kept.size > 20, `storm too small: ${st.kept.size}`);
+  assert.ok(st.kept.size >= 40, `storm too small: ${st.kept.size}`);
   await s.process.start();
   await checkStore(s, pki.caCert, admin, st);
 });
@@ -107,20 +112,20 @@ test('kill -9 of one of two workers in a storm: the other keeps serving, a new w
   const before = childPids(primary);
   assert.equal(before.length, 2);
   const st = storm(s, pki.caCert, admin, 8);
-  await new Promise((r) => setTimeout(r, 800));
+  await until(() => st.acknowledged() >= 40);
   const acksAtKill = st.acknowledged();
   process.kill(before[0], 'SIGKILL');
-  await new Promise((r) => setTimeout(r, 1500));
+  await until(() => st.acknowledged() - acksAtKill > 40 && childPids(primary).length === 2);
   const acksAfter = st.acknowledged();
   await st.stop();
-  assert.ok(acksAfter - acksAtKill > 20, `only ${acksAfter - acksAtKill} operations acknowledged after the kill`);
+  assert.ok(acksAfter - acksAtKill > 40, `only ${acksAfter - acksAtKill} operations acknowledged after the kill`);
   const after = childPids(primary);
   assert.equal(after.length, 2, 'a replacement worker was started');
   assert.ok(after.includes(before[1]) && !after.includes(before[0]));
   await checkStore(s, pki.caCert, admin, st);
 });
 
-test('SIGTERM: the request in flight is answered, new connections are refused, the process exits within 1 s of grace plus 1 s', async (t) => {
+test('SIGTERM: the request in flight is answered, new connections are refused, the process exits within 1 s of grace plus slack', async (t) => {
   const pki = makePki();
   const admin = pki.issueClient('admin');
   const servers = await startSideBySide(t, pki, { admin: admin.identity, policies: {}, probe: admin, implementations: ['ts'] });
@@ -151,5 +156,6 @@ test('SIGTERM: the request in flight is answered, new connections are refused, t
   assert.match(answer.body, /"plaintext"/);
   assert.match(refused, /ECONNREFUSED/);
   assert.equal(exit.code, 0);
-  assert.ok(ms < 2000, `exit after ${Math.round(ms)} ms`);
+  // 1 s of grace for open connections, the rest is slack for a loaded machine.
+  assert.ok(ms < 4000, `exit after ${Math.round(ms)} ms`);
 });

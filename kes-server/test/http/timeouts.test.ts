@@ -52,8 +52,9 @@ test('HTTP/1: a connection that sends nothing, a partial request line or one byt
   const admin = pki.issueClient('admin');
   const { port } = await startKes(t, pki, { admin: admin.identity, extra: { readHeaderTimeoutMs: HEADER_MS } });
   for (const data of ['', 'GET /vers']) {
-    const r = await exchange(port, pki, data, 3000);
-    assert.ok(r.closedAfterMs >= HEADER_MS && r.closedAfterMs < HEADER_MS + 1500, `${JSON.stringify(data)}: closed after ${Math.round(r.closedAfterMs)} ms`);
+    // The upper bound only tells the deadline apart from the 90 s idle timeout (loaded CI machines).
+    const r = await exchange(port, pki, data, 8000);
+    assert.ok(r.closedAfterMs >= HEADER_MS && r.closedAfterMs < HEADER_MS + 6000, `${JSON.stringify(data)}: closed after ${Math.round(r.closedAfterMs)} ms`);
     assert.equal(r.text, '');
   }
   // Slowloris: a header byte every 50 ms never completes in time.
@@ -70,7 +71,7 @@ test('HTTP/1: a connection that sends nothing, a partial request line or one byt
     socket.on('error', () => {});
     socket.on('close', () => resolve(performance.now() - t0));
   });
-  assert.ok(closedAfter >= HEADER_MS && closedAfter < HEADER_MS + 1500, `slowloris closed after ${Math.round(closedAfter)} ms`);
+  assert.ok(closedAfter >= HEADER_MS && closedAfter < HEADER_MS + 6000, `slowloris closed after ${Math.round(closedAfter)} ms`);
 });
 
 test('HTTP/1: complete request headers are served and the connection closes on request', async (t) => {
