@@ -55,7 +55,8 @@ test('HTTP/1: a connection that sends nothing, a partial request line or one byt
     // The upper bound only tells the deadline apart from the 90 s idle timeout (loaded CI machines).
     const r = await exchange(port, pki, data, 8000);
     assert.ok(r.closedAfterMs >= HEADER_MS && r.closedAfterMs < HEADER_MS + 6000, `${JSON.stringify(data)}: closed after ${Math.round(r.closedAfterMs)} ms`);
-    assert.equal(r.text, '');
+    // Cut silently by the deadline, or answered 408 by Node's parser when it noticed first.
+    assert.match(r.text, /^(HTTP\/1\.1 408 |$)/);
   }
   // Slowloris: a header byte every 50 ms never completes in time.
   const client = pki.issueClient('slow');
