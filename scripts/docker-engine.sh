@@ -38,8 +38,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "docker-engine: starting dockerd (data in $data, log in $log)"
-# setsid: the engine outlives the npm process that started it.
-$SUDO setsid dockerd --data-root "$data" >>"$log" 2>&1 < /dev/null &
+# setsid: the engine outlives the npm process that started it; it must not inherit the lock (fd 9).
+$SUDO setsid dockerd --data-root "$data" >>"$log" 2>&1 </dev/null 9>&- &
 for _ in $(seq 1 120); do
   if answers; then
     echo "docker-engine: dockerd $(docker info --format '{{.ServerVersion}}') ready"
