@@ -9,6 +9,7 @@ import { X509Certificate, createPublicKey, generateKeyPairSync } from 'node:cryp
 import { createCertificate } from '../../kes-server/src/tls/x509.ts';
 import * as pulumi from '@pulumi/pulumi';
 import { containsSecret, installMocks, plain, secret, settle, value } from './mocks.ts';
+import { kesContainerFiles } from '../../components/targets/docker/kes.ts';
 
 let m: Awaited<ReturnType<typeof installMocks>>;
 let C: typeof import('../../components/index.ts');
@@ -48,7 +49,7 @@ test('every Vault choice reaches Vault and KES; a created K/V mount is kept on d
   assert.equal(plain(m.find('vault:index/authBackend:AuthBackend', 'vc-vault-backend-approle').inputs).path, 'auth-kes');
   assert.equal(plain(m.find('vault:appRole/authBackendRole:AuthBackendRole', 'vc-vault-backend-role').inputs).roleName, 'r1');
   assert.equal(plain(m.find('vault:index/policy:Policy', 'vc-vault-backend-policy').inputs).name, 'p1');
-  const uploads = plain(m.find('docker:index/container:Container', 'vc-kes-0').inputs.uploads) as Array<{ file: string; content: string }>;
+  const uploads = kesContainerFiles(plain(m.find('docker:index/container:Container', 'vc-kes-0').inputs));
   const config = uploads.find((u) => u.file === '/etc/kes/config.yaml')!.content;
   for (const fragment of ['endpoint: https://vault.example.net:8200', 'engine: team/kes', 'version: v2', 'prefix: minio', 'namespace: team-a', 'engine: auth-kes', 'ca: /etc/kes/tls/vault-ca.crt']) {
     assert.ok(config.includes(fragment), `${fragment} in\n${config}`);
