@@ -137,6 +137,8 @@ const s3For = (host: string) =>
 before(async () => {
   const drives = ['/srv/minio/data1', '/srv/minio/data2'];
   hosts = await startHosts([...KES, ...MINIO], { kes1: [7373], kes2: [7373], minio1: [9000], minio2: [9000] }, { minio1: drives, minio2: drives });
+  // minio2 has only wget: the download takes the host's other tool.
+  await hosts.ssh('minio2', 'rm /usr/bin/curl');
   const token = randomBytes(16).toString('hex');
   const baoAddress = `${hosts.gateway}:${await freePort()}`;
   bao = await startOpenBaoOn(baoAddress, token);
@@ -197,6 +199,12 @@ test('first up: every declared resource is created, the services run as their ow
   }
 });
 
+test('MinIO was downloaded with curl on minio1 and with wget on minio2, which has no curl', async () => {
+  assert.equal(await onHost('minio2', 'command -v curl || echo none'), 'none');
+  assert.equal(await onHost('minio1', 'command -v curl'), '/usr/bin/curl');
+  for (const h of MINIO) assert.equal(await onHost(h, '/opt/minio/current/minio --version >/dev/null && echo ok'), 'ok');
+});
+
 test('the hosts hold the seed procedure layout: /etc/default/minio with MINIO_KMS_KES_*, KES config in /etc/kes, keys readable only by the service user', async () => {
   for (const h of MINIO) {
     const env = await onHost(h, 'cat /etc/default/minio');
@@ -208,6 +216,7 @@ test('the hosts hold the seed procedure layout: /etc/default/minio with MINIO_KM
     assert.match(env, /^MINIO_VOLUMES="?http:\/\/minio1:9000\/srv\/minio\/data1 http:\/\/minio1:9000\/srv\/minio\/data2 http:\/\/minio2:9000\/srv\/minio\/data1 http:\/\/minio2:9000\/srv\/minio\/data2"?$/m);
     assert.equal(await onHost(h, 'stat -c %U:%G:%a /etc/default/minio /etc/minio/kes/client.key /srv/minio/data1 /srv/minio/data2'), 'root:root:600\nminio-user:minio-user:400\nminio-user:minio-user:750\nminio-user:minio-user:750');
     assert.equal(await onHost(h, 'readlink /opt/minio/current'), `releases/${config[key('minioBinarySha256')]}`);
+    assert.equal(await onHost(h, `sha256sum /opt/minio/current/minio | cut -d' ' -f1`), config[key('minioBinarySha256')]);
   }
   for (const h of KES) {
     assert.match(await onHost(h, 'cat /etc/kes/config.yaml'), /keystore:\s*\n\s+vault:/);
