@@ -209,8 +209,8 @@ function waitForAnnotation(live: any, spec: string): string | undefined {
   return undefined;
 }
 
-/** Polls until `notReady` says nothing, or fails after `timeoutMs` naming the last reason. */
-export async function awaitReady(api: KubeApi, obj: KubeObject, timeoutMs = 300_000): Promise<void> {
+/** Polls until `notReady` says nothing, or fails after `timeoutMs` (the provider's default, 10 minutes) naming the last reason. */
+export async function awaitReady(api: KubeApi, obj: KubeObject, timeoutMs = 600_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let why: string | undefined = 'not checked';
   while (Date.now() < until) {
