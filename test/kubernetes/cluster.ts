@@ -3,16 +3,19 @@
  * test run's pretest step), load the locally built images, run kubectl, stop it. Every test names
  * its namespaces with `runPrefix`, so runs never meet each other's objects.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { SpawnSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeApi, kubeAccessFromKubeconfig } from '../../realize/kubernetes.ts';
 
 export const clusterScript = fileURLToPath(new URL('../../scripts/kube-cluster.sh', import.meta.url));
-const kubeBin = join(process.env.MINIO_SSE_KES_CACHE ?? join(homedir(), '.cache', 'minio-sse-kes'), 'kube', 'bin');
+const kubeDir = join(process.env.MINIO_SSE_KES_CACHE ?? join(homedir(), '.cache', 'minio-sse-kes'), 'kube');
+const kubeBin = join(kubeDir, 'bin');
 
 /** The node's address on the cluster bridge; NodePorts answer there. */
 export const NODE_IP = '10.233.0.1';
@@ -35,8 +38,26 @@ export interface Cluster {
   kubectl(args: string[], input?: string): string;
 }
 
+let release: (() => void) | undefined;
+
+/**
+ * Takes the machine's one cluster for this test run: test runs on the same machine wait for each
+ * other (a run's stop would pull the cluster from under another). The lock is held by a `flock`
+ * child reading this process's pipe, so it is released when the run ends, however it ends.
+ */
+async function lockCluster(): Promise<void> {
+  mkdirSync(kubeDir, { recursive: true });
+  const child = spawn('flock', ['-x', join(kubeDir, 'lock'), '-c', 'echo locked; exec cat > /dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = (await Promise.race([once(child.stdout, 'data'), once(child, 'exit').then(() => [Buffer.from('')])])) as Buffer[];
+  if (!String(line).startsWith('locked')) throw new Error('cannot take the cluster lock (flock from util-linux is needed)');
+  child.stdout.destroy();
+  child.unref();
+  release = () => child.stdin.end();
+}
+
 /** Starts the cluster (or joins the one already running) and loads `images` from Docker into it. */
-export function startCluster(images: readonly string[] = []): Cluster {
+export async function startCluster(images: readonly string[] = []): Promise<Cluster> {
+  if (!release) await lockCluster();
   const out = run('bash', [clusterScript, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const kubeconfig = /KUBECONFIG=(\S+)/.exec(out)?.[1];
   if (!kubeconfig) throw new Error(`kube-cluster.sh start printed no KUBECONFIG: ${out}`);
@@ -48,6 +69,13 @@ export function startCluster(images: readonly string[] = []): Cluster {
   };
 }
 
+/** Stops the cluster this run holds (nothing when it holds none: another run's is not ours to stop). */
 export function stopCluster(): void {
-  run('bash', [clusterScript, 'stop']);
+  if (release) run('bash', [clusterScript, 'stop']);
+}
+
+/** Lets the next test run have the cluster. */
+export function releaseCluster(): void {
+  release?.();
+  release = undefined;
 }

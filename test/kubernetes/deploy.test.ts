@@ -22,7 +22,7 @@ import { captureStack } from '../../realize/capture.ts';
 import type { Capture, CapturedResource } from '../../realize/capture.ts';
 import { up } from '../../realize/index.ts';
 import type { Realized } from '../../realize/types.ts';
-import { MACHINE_IP, clusterScript, runPrefix, startCluster, stopCluster } from './cluster.ts';
+import { MACHINE_IP, clusterScript, releaseCluster, runPrefix, startCluster, stopCluster } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
 import { clusterRelay, resolveInCluster } from './stack.ts';
 import { testData, workDir } from '../e2e/helpers.ts';
@@ -95,7 +95,7 @@ describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
 
   before(async () => {
     before_ = machineState();
-    cluster = startCluster([images.kes, images.minio]);
+    cluster = await startCluster([images.kes, images.minio]);
     bao = await startOpenBao({ host: MACHINE_IP });
     relay = await clusterRelay(() => minioHost, 9000);
     mc = new Mc(join(work.dir, 'mc'));
@@ -108,14 +108,18 @@ describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
     const provider = realized.find((r) => r.type === 'pulumi:providers:minio');
     assert.ok(provider);
     await mc.aliasSet('stack', `http://${await resolveInCluster(minioHost)}:9000`, provider.inputs.minioUser, provider.inputs.minioPassword);
-  });
+  }, { timeout: 1_800_000 });
 
   after(async () => {
     await relay?.close();
     await bao?.stop();
     work.remove();
     // A failed test must not leave the cluster running either (stop is idempotent).
-    if (existsSync('/run/netns/minio-sse-kes-kube')) stopCluster();
+    try {
+      stopCluster();
+    } finally {
+      releaseCluster();
+    }
   });
 
   test('every declared Kubernetes object exists on the API server as declared', async () => {
