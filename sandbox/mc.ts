@@ -36,6 +36,8 @@ export class Mc {
   /** Runs `mc --config-dir DIR --json --no-color ARGS…`. Never throws for a non-zero exit. */
   run(args: readonly string[], options: McRunOptions = {}): Promise<McResult & { bytes: Buffer }> {
     const child = spawn(peerPath('mc'), ['--config-dir', this.configDir, '--json', '--no-color', '--disable-pager', ...args], {
+      // mc takes a target whose alias is not configured for a local path: keep such writes out of the caller's folder.
+      cwd: this.configDir,
       env: baseEnv({ MC_UPDATE: 'off' }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });

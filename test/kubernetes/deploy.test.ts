@@ -195,12 +195,16 @@ describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
         done++;
       }
     })();
-    await new Promise((r) => setTimeout(r, 2000));
-    cluster.kubectl(['-n', ns, 'delete', 'pod', victim, '--wait=true']);
-    cluster.kubectl(['-n', ns, 'rollout', 'status', `deployment/${deployment.metadata.name}`, '--timeout=300s']);
-    await new Promise((r) => setTimeout(r, 3000));
-    stop = true;
-    await writer;
+    try {
+      await new Promise((r) => setTimeout(r, 2000));
+      cluster.kubectl(['-n', ns, 'delete', 'pod', victim, '--wait=true']);
+      cluster.kubectl(['-n', ns, 'rollout', 'status', `deployment/${deployment.metadata.name}`, '--timeout=300s']);
+      await new Promise((r) => setTimeout(r, 3000));
+    } finally {
+      // The stream ends with the test, whatever failed.
+      stop = true;
+      await writer;
+    }
     assert.ok(done >= 10, `only ${done} PUTs ran`);
     assert.deepEqual(failures, []);
   });
