@@ -25,7 +25,7 @@ import { Metrics, type MetricsSnapshot } from './metrics/metrics.ts';
 import { type ClusterChannel, WorkerLink } from './cluster/worker-link.ts';
 
 /** Streams one HTTP/2 connection may have open at once. */
-export const MaxConcurrentStreams = 250;
+const MaxConcurrentStreams = 250;
 
 /** The parts of a configuration that can change on reload. */
 export interface ServerSettings {

@@ -10,7 +10,7 @@ import { identityOf } from './identity.ts';
 import { run } from './serve.ts';
 import { settingsFromConfig } from './settings.ts';
 
-export const USAGE = `Usage:
+const USAGE = `Usage:
   kes-server server --config FILE [--addr ADDR] [--workers N]
   kes-server server --dev [--addr ADDR]
   kes-server identity of <cert-file | kes:v1:api-key>
@@ -29,7 +29,7 @@ Options:
                   with many client connections.
 `;
 
-export class UsageError extends KesError {}
+class UsageError extends KesError {}
 
 async function server(args: string[]): Promise<void> {
   const { values } = parseArgs({

@@ -95,7 +95,7 @@ function requestId(): string {
 }
 
 /** The listeners of the server for both protocols; `state()` is read once per request. */
-export interface Dispatcher {
+interface Dispatcher {
   /** HTTP/1.1 requests (the server's 'request' event). */
   readonly request: (req: IncomingMessage, res: ServerResponse) => void;
   /** HTTP/2 streams (the server's 'stream' event). */
