@@ -292,7 +292,8 @@ describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
     assert.deepEqual(now, before_);
     assert.deepEqual(now.firewall, []);
     assert.deepEqual(now.links, []);
-    const leftovers = spawnSync('pgrep', ['-f', 'minio-sse-kes/kube/'], { encoding: 'utf8' }).stdout.trim();
+    // The components by their binaries and config (a kubectl of another program may still run).
+    const leftovers = spawnSync('pgrep', ['-f', 'kube/bin/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy|coredns) |kube/run/conf/containerd'], { encoding: 'utf8' }).stdout.trim();
     assert.equal(leftovers, '', 'no cluster process runs');
     for (const h of readdirSync('/sys/fs/cgroup')) assert.equal(existsSync(join('/sys/fs/cgroup', h, 'minio-sse-kes-kube')), false, h);
     assert.ok(existsSync(clusterScript));
