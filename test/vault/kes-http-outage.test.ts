@@ -26,7 +26,8 @@ import { RaftOpenBao } from '../../sandbox/openbao-raft.ts';
 import { asAdmin, b64, secretPath, startVaultKes, type KesAnswer } from './kes-server.ts';
 
 const layout: KesVaultLayout = { engine: 'kv', version: 'v2', prefix: 'kes' };
-const UNUSED_MS = 3_000;
+/** Every worker must see 'warm' within this while OpenBao is down and unnoticed: room for a loaded machine. */
+const UNUSED_MS = 6_000;
 /** Workers per process; each has its own cache and its own 10 s store probe (docs/protocol.md#key-cache). */
 const WORKERS = 2;
 /** New connections go to the workers in turn: this many requests in a row reach every worker. */
