@@ -75,7 +75,8 @@ export class Mc {
 
   /** `mc alias set NAME URL USER PASSWORD` (S3 v4, path style). */
   async aliasSet(alias: string, url: string, user: string, password: string): Promise<void> {
-    await this.ok(['alias', 'set', alias, url, user, password, '--api', 'S3v4', '--path', 'on']);
+    // Options first and `--` before the operands: a secret may begin with '-'.
+    await this.ok(['alias', 'set', '--api', 'S3v4', '--path', 'on', '--', alias, url, user, password]);
   }
 }
 

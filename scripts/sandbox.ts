@@ -145,7 +145,7 @@ if (stopping !== undefined || deployment === undefined || bao === undefined) {
   const width = Math.max(...rows.map(([name]) => name.length));
   for (const [name, value] of rows) console.log(`  ${name.padEnd(width)}  ${value}`);
   console.log('');
-  console.log(`  mc alias set sandbox ${minio.endpoint} ${minio.rootUser} ${minio.rootPassword}`);
+  console.log(`  mc alias set -- sandbox ${minio.endpoint} ${minio.rootUser} ${minio.rootPassword}`);
   console.log('  mc admin kms key create sandbox my-key && mc mb sandbox/demo && mc encrypt set sse-kms my-key sandbox/demo');
   if (!onPath('mc')) console.log(`  (there is no mc on PATH; the one installed with the peers is ${join(peerBinDir, 'mc')})`);
   console.log('');

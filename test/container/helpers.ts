@@ -114,7 +114,7 @@ export function mcFor(s: RealizedStack): { run: (...args: string[]) => string; r
   const env = { ...process.env, MC_CONFIG_DIR: dir };
   const mc = peerPath('mc');
   const run = (...args: string[]) => execFileSync(mc, ['--no-color', ...args], { env, encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
-  run('alias', 'set', 's', `http://${s.exports.minioEndpoint}`, s.exports.minioRootUser, s.exports.minioRootPassword);
+  run('alias', 'set', '--', 's', `http://${s.exports.minioEndpoint}`, s.exports.minioRootUser, s.exports.minioRootPassword);
   return {
     run,
     runTry: (...args) =>

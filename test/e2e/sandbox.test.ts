@@ -120,7 +120,7 @@ test('the sandbox serves encrypted objects and leaves nothing behind on Ctrl-C',
 
   dir = /^sandbox: working folder (\S+)$/m.exec(output.text)?.[1];
   assert.ok(dir !== undefined && existsSync(dir), 'working folder missing');
-  const alias = /^\s*mc alias set sandbox (\S+) (\S+) (\S+)$/m.exec(output.text);
+  const alias = /^\s*mc alias set -- sandbox (\S+) (\S+) (\S+)$/m.exec(output.text);
   assert.ok(alias !== null, 'no mc alias set line');
 
   pids = descendants(child.pid as number);
