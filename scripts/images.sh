@@ -98,7 +98,8 @@ build_debian() {
 # Like the official slim images: no documentation, translations, package caches or lists, nor the
 # machine's resolver; packages installed later leave their documentation out too.
 trim_rootfs() {
-  local exclude=(/usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/groff/* /usr/share/lintian/* /usr/share/locale/*)
+  # Quoted: the patterns are for dpkg and for the root file system, never globbed on this machine.
+  local exclude=('/usr/share/doc/*' '/usr/share/man/*' '/usr/share/info/*' '/usr/share/groff/*' '/usr/share/lintian/*' '/usr/share/locale/*')
   printf 'path-exclude %s\n' "${exclude[@]}" > "$1/etc/dpkg/dpkg.cfg.d/slim"
   for p in "${exclude[@]}"; do rm -rf "$1"$p; done
   rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/* "$1"/var/log/* "$1"/debootstrap
