@@ -60,7 +60,7 @@ export function computeLocal(type: string, name: string, inputs: Record<string, 
         ipAddresses: inputs.ipAddresses ?? [],
         extKeyUsage: uses(inputs.allowedUses),
       });
-      return { certPem };
+      return { certPem, validityEndTime: notAfter.toISOString() };
     }
     case 'tls:index/certRequest:CertRequest': {
       const token = `-----BEGIN CERTIFICATE REQUEST-----\nrequest ${name} ${randomBytes(8).toString('hex')}\n-----END CERTIFICATE REQUEST-----\n`;
@@ -81,7 +81,7 @@ export function computeLocal(type: string, name: string, inputs: Record<string, 
         ipAddresses: req.ipAddresses,
         extKeyUsage: uses(inputs.allowedUses),
       });
-      return { certPem };
+      return { certPem, validityEndTime: notAfter.toISOString() };
     }
     case 'random:index/randomPassword:RandomPassword':
       return { result: password(inputs) };

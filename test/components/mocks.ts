@@ -8,78 +8,21 @@
  * Call `installMocks()` once per test file before importing any module that declares resources.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { X509Certificate, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { createCertificate } from '../../kes-server/src/tls/x509.ts';
+import { computeLocal } from '../../realize/local.ts';
 import { installMocks as installKitMocks, plain } from '../../components/testing/index.ts';
 import type { Mocked, Registration } from '../../components/testing/index.ts';
-import type { ExtKeyUsage } from '../../kes-server/src/tls/x509.ts';
 
 export { containsSecret, isSecretInput, plain, settle, value } from '../../components/testing/index.ts';
 
 /** One recorded registration. */
 export type Recorded = Registration;
 
-const extKeyUsage = (uses: unknown): ExtKeyUsage[] =>
-  (Array.isArray(uses) ? uses : []).filter((u): u is ExtKeyUsage => u === 'serverAuth' || u === 'clientAuth');
+/** The certificate types computed for real (as `realize/` computes them); the rest comes from the package. */
+const CERTIFICATES = new Set(['tls:index/selfSignedCert:SelfSignedCert', 'tls:index/certRequest:CertRequest', 'tls:index/locallySignedCert:LocallySignedCert']);
 
-interface PendingRequest {
-  readonly privateKeyPem: string;
-  readonly commonName: string;
-  readonly dnsNames: string[];
-  readonly ipAddresses: string[];
-}
-
-/** Certificate requests by their mock PEM token. */
-const requests = new Map<string, PendingRequest>();
-
-/** Real certificates in place of the package mocks' placeholders; the rest comes from the package. */
+/** Real certificates in place of the package mocks' placeholders. */
 export function computed(type: string, name: string, raw: Record<string, any>): Record<string, unknown> {
-  const inputs = plain(raw);
-  const notAfter = new Date(Date.now() + (inputs.validityPeriodHours ?? 24) * 3_600_000);
-  const validityEndTime = notAfter.toISOString();
-  switch (type) {
-    case 'tls:index/selfSignedCert:SelfSignedCert': {
-      const key = createPrivateKey(inputs.privateKeyPem);
-      return {
-        certPem: createCertificate({
-          commonName: inputs.subject?.commonName ?? name,
-          publicKey: createPublicKey(key),
-          signingKey: key,
-          notAfter,
-          isCA: inputs.isCaCertificate === true,
-          dnsNames: inputs.dnsNames ?? [],
-          ipAddresses: inputs.ipAddresses ?? [],
-          extKeyUsage: extKeyUsage(inputs.allowedUses),
-        }),
-        validityEndTime,
-      };
-    }
-    case 'tls:index/certRequest:CertRequest': {
-      const token = `-----BEGIN CERTIFICATE REQUEST-----\nmock ${name} ${randomBytes(8).toString('hex')}\n-----END CERTIFICATE REQUEST-----\n`;
-      requests.set(token, { privateKeyPem: inputs.privateKeyPem, commonName: inputs.subject?.commonName ?? name, dnsNames: inputs.dnsNames ?? [], ipAddresses: inputs.ipAddresses ?? [] });
-      return { certRequestPem: token };
-    }
-    case 'tls:index/locallySignedCert:LocallySignedCert': {
-      const req = requests.get(inputs.certRequestPem);
-      if (!req) throw new Error(`mock: ${name} refers to an unknown certificate request`);
-      return {
-        certPem: createCertificate({
-          commonName: req.commonName,
-          publicKey: createPublicKey(req.privateKeyPem),
-          signingKey: createPrivateKey(inputs.caPrivateKeyPem),
-          issuer: new X509Certificate(inputs.caCertPem),
-          notAfter,
-          isCA: inputs.isCaCertificate === true,
-          dnsNames: req.dnsNames,
-          ipAddresses: req.ipAddresses,
-          extKeyUsage: extKeyUsage(inputs.allowedUses),
-        }),
-        validityEndTime,
-      };
-    }
-    default:
-      return {};
-  }
+  return CERTIFICATES.has(type) ? (computeLocal(type, name, plain(raw)) ?? {}) : {};
 }
 
 /** Installs the package's mocks with real certificates; returns the recorder. */
