@@ -74,8 +74,11 @@ function identityOfChain(chain: readonly X509Certificate[]): string | ApiError {
  * configuration names.
  */
 export function apiKeyIdentity(socket: TLSSocket): string | undefined {
-  const cert = socket.getPeerX509Certificate();
-  if (cert === undefined || cert.ca || cert.publicKey.asymmetricKeyType !== 'ed25519') return undefined;
+  // The same first certificate peerIdentity hashes, read the same way.
+  const [first] = peerChain(socket);
+  if (first === undefined) return undefined;
+  const cert = new X509Certificate(first);
+  if (cert.ca || cert.publicKey.asymmetricKeyType !== 'ed25519') return undefined;
   // Self-issued and self-signed (its key usage is digitalSignature only, so OpenSSL's issuer check
   // would refuse it as its own issuer).
   if (cert.subject !== cert.issuer || !cert.verify(cert.publicKey)) return undefined;
