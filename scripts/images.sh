@@ -9,7 +9,7 @@
 #            also tagged node:24-slim, the default base of kes-server/Dockerfile
 #   minio    MinIO and mc from the pinned peer binaries (scripts/install-peers.sh)
 #   openbao  OpenBao from the pinned peer binary
-#   kes      kes-server/Dockerfile built from the repository root on the node image
+#   kes      kes-server/Dockerfile built from kes-server/ on the node image
 # `images.sh --list` prints "role image" lines, the one place these names are recorded.
 # Work files and logs go to <cache>/images (cache: ~/.cache/minio-sse-kes or MINIO_SSE_KES_CACHE).
 set -euo pipefail
@@ -153,10 +153,10 @@ build_kes() {
   local inputs ca
   ca=$(extra_ca)
   inputs=$( { image_id "$NODE_IMAGE"; echo "$ca";
-    cd "$root" && find .dockerignore package.json package-lock.json kes-server/package.json kes-server/Dockerfile kes-server/src -type f | LC_ALL=C sort | xargs sha256sum; } | hash)
+    cd "$root/kes-server" && find .dockerignore package.json image-lock.json Dockerfile src -type f | LC_ALL=C sort | xargs sha256sum; } | hash)
   fresh "$KES_IMAGE" "$inputs" && return
   timed kes docker build --label "$LABEL=$inputs" --build-arg "NODE_IMAGE=$NODE_IMAGE" --build-arg "NPM_CA_CERTS=$ca" \
-    -f "$root/kes-server/Dockerfile" -t "$KES_IMAGE" "$root"
+    -t "$KES_IMAGE" "$root/kes-server"
 }
 
 docker info >/dev/null 2>&1 || fail "no Docker engine answers (run scripts/docker-engine.sh)"

@@ -1,6 +1,7 @@
 /**
  * The locally built images (scripts/images.sh): the Node base equals what package.json pins, the
- * KES image from kes-server/Dockerfile keeps a build-time npm CA out of its final stage, and runs
+ * KES image builds from the `kes-server/` folder of the packed package (what a project that installs
+ * it has) and keeps a build-time npm CA out of its final stage, and runs
  * read-only without capabilities as uid 1000 with its health check on a non-default port and an
  * `fs` keystore in its own data folder.
  */
@@ -8,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificate } from '../../kes-server/src/tls/x509.ts';
@@ -45,14 +46,26 @@ test('Debian and Node bases: bookworm minbase; the pinned Node, its npm and a no
   assert.equal(docker('image', 'inspect', '-f', '{{.Id}}', 'node:24-slim'), docker('image', 'inspect', '-f', '{{.Id}}', images.node));
 });
 
-test('KES image: an npm CA given to the build stays out of the final image and its history', async (t) => {
+/** The `kes-server/` folder of the package as `npm pack` ships it, unpacked under `dir`. */
+function packedKesServer(dir: string): string {
+  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: repoRoot, encoding: 'utf8' });
+  const [{ filename }] = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string }>;
+  execFileSync('tar', ['-xzf', join(dir, filename), '-C', dir]);
+  return join(dir, 'package', 'kes-server');
+}
+
+test('KES image: builds from the packed package; an npm CA given to the build stays out of the final image and its history', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mskes-packed-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const context = packedKesServer(dir);
+  assert.equal(existsSync(join(dir, 'package', 'package-lock.json')), false, 'npm ships no repository lockfile');
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const marker = createCertificate({ commonName: `build CA ${runId}`, publicKey: createPublicKey(key), signingKey: key, notAfter: new Date(Date.now() + 3_600_000), isCA: true });
   const tag = `local/${runId}-kes-ca-check`;
   t.after(() => execFileSync('docker', ['rmi', '-f', tag], { stdio: 'ignore' }));
   // The machine's own extra CAs (if any) keep npm working; the marker is one more.
   const ca = [npmBuildCaCerts(), marker].filter(Boolean).join('\n');
-  execFileSync('docker', ['build', '-q', '--build-arg', `NODE_IMAGE=${images.node}`, '--build-arg', `NPM_CA_CERTS=${ca}`, '-f', join(repoRoot, 'kes-server/Dockerfile'), '-t', tag, repoRoot], {
+  execFileSync('docker', ['build', '-q', '--build-arg', `NODE_IMAGE=${images.node}`, '--build-arg', `NPM_CA_CERTS=${ca}`, '-t', tag, context], {
     env: { ...process.env, DOCKER_BUILDKIT: '0' },
     stdio: 'ignore',
   });

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
-/** Build context of the KES image: the repository root (kes-server/Dockerfile needs the lockfile there). */
-export const kesServerContext = fileURLToPath(new URL('../../../', import.meta.url));
+/** Build context of the KES image: the package's `kes-server/` folder (it holds the Dockerfile and its lockfile). */
+export const kesServerContext = fileURLToPath(new URL('../../../kes-server/', import.meta.url));
 
 /**
  * The CA certificates of the machine's `NODE_EXTRA_CA_CERTS` that Node does not already trust (a
@@ -87,7 +87,7 @@ export function declareDockerKes(
       `${name}-image`,
       {
         imageName: 'minio-sse-kes/kes-server:local',
-        build: { context: kesServerContext, dockerfile: `${kesServerContext}kes-server/Dockerfile`, ...(ca ? { args: { NPM_CA_CERTS: ca } } : {}) },
+        build: { context: kesServerContext, dockerfile: `${kesServerContext}Dockerfile`, ...(ca ? { args: { NPM_CA_CERTS: ca } } : {}) },
         skipPush: true,
       },
       { parent },

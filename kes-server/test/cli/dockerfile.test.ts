@@ -25,12 +25,12 @@ test('Dockerfile: production dependencies of kes-server only, no tests in the im
   const install = lines.find((l) => l.includes('npm ci'));
   assert.ok(install, 'npm ci in the dependency stage');
   assert.match(install, /--omit=dev/);
-  assert.match(install, /--workspace kes-server/);
-  assert.match(install, /--include-workspace-root=false/);
-  assert.doesNotMatch(lines.join('\n'), /COPY kes-server\/test|COPY \. /);
+  // The context is this folder: its own lockfile, no path outside it, no tests.
+  assert.match(lines.join('\n'), /^COPY image-lock\.json package-lock\.json$/m);
+  assert.doesNotMatch(lines.join('\n'), /COPY [^\n]*(\.\.\/|test)|COPY \. /);
   // The classic builder reads only the context root's .dockerignore: it admits what is copied.
-  const ignore = readFileSync(new URL('../../../.dockerignore', import.meta.url), 'utf8');
-  assert.deepEqual(ignore.split('\n').filter((l) => l && !l.startsWith('#')), ['*', '!package.json', '!package-lock.json', '!kes-server/package.json', '!kes-server/src']);
+  const ignore = readFileSync(new URL('../../.dockerignore', import.meta.url), 'utf8');
+  assert.deepEqual(ignore.split('\n').filter((l) => l && !l.startsWith('#')), ['*', '!package.json', '!image-lock.json', '!src']);
 });
 
 test('Dockerfile: runs as a non-root user with a readiness probe on /v1/ready', () => {
