@@ -12,7 +12,7 @@ import { type PolicyDefinitions, PolicySet } from './auth/policy.ts';
 import type { KeyCache } from './cache/key-cache.ts';
 import { generateKeyVersion, systemRandom } from './crypto/key.ts';
 import { createDispatcher } from './http/dispatcher.ts';
-import { answerClientError } from './http/framing.ts';
+import { answerClientError, type ParserError } from './http/framing.ts';
 import { apiKeyIdentity, hasPeerCertificate } from './http/peer.ts';
 import { anySkipAuth, type ApiOverride, applyApiOverrides, defaultRoutes } from './http/routes.ts';
 import type { BuildInfo, ServerState } from './http/state.ts';
@@ -164,7 +164,7 @@ export class KesServer {
       if (socket.alpnProtocol !== 'h2') this.#awaitFirstHeaders(socket, headerMs);
       for (const listener of http) listener.call(this.#server, socket);
     });
-    this.#server.on('clientError', answerClientError);
+    this.#server.on('clientError', (err: ParserError, socket: Socket) => answerClientError(err, socket, dispatch.unknownMethod));
     this.#server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: ${err.message}`);
     });

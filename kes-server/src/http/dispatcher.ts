@@ -100,6 +100,11 @@ interface Dispatcher {
   readonly request: (req: IncomingMessage, res: ServerResponse) => void;
   /** HTTP/2 streams (the server's 'stream' event). */
   readonly stream: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+  /**
+   * An HTTP/1 request that Node's parser refused only for its method (`FOO`, `get`): Go routes
+   * any method token, so this answers what routing answers (404, 301 or 405).
+   */
+  readonly unknownMethod: (method: string, target: string, res: HttpResponse) => void;
 }
 
 // Only reachable when writing to an exchange that is already gone (timeout, disconnect).
@@ -115,7 +120,40 @@ export function createDispatcher(state: () => ServerState): Dispatcher {
       if (answeredBeforeDispatch(stream, headers)) return;
       void serve(state(), new Http2Exchange(stream, headers)).catch(ignore);
     },
+    unknownMethod: (method, target, res) => {
+      // A method that routes is one Node's parser knows, so this never finds a route.
+      if (routeRequest(state(), method, target, res) !== undefined) writeError(res, ErrInvalidPath);
+    },
   };
+}
+
+/**
+ * Routing and the method check (docs/protocol.md#request-pipeline): the matched route, or
+ * undefined when the answer (400, 301, 404, 405) is already written.
+ */
+function routeRequest(state: ServerState, method: string, target: string, res: HttpResponse): (Match & { readonly path: string }) | undefined {
+  if (target === '*' && method === 'OPTIONS') return void writeServerOptions(res);
+  const rawPath = targetPath(target);
+  if (!rawPath.startsWith('/')) return void writeError(res, ErrInvalidPath);
+  const cleaned = cleanPath(rawPath);
+  if (cleaned !== rawPath) return void writeRedirect(res, cleaned, method);
+  let path = rawPath;
+  // Without a `%` there is nothing to decode, and decodeURIComponent is slow even then.
+  if (rawPath.includes('%')) {
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      return void writeError(res, ErrInvalidPath);
+    }
+  }
+  const found = resolve(state.routes, path);
+  if ('notFound' in found) return void writeNotFound(res);
+  if ('redirect' in found) return void writeRedirect(res, found.redirect, method);
+  const { route, resource } = found;
+  if (method !== route.method && !(route.method === 'PUT' && method === 'POST')) {
+    return void writeError(res, errMethodNotAllowed(method, route.method), { Accept: route.method });
+  }
+  return { route, resource, path };
 }
 
 async function serve(state: ServerState, ex: Exchange): Promise<void> {
@@ -126,29 +164,9 @@ async function serve(state: ServerState, ex: Exchange): Promise<void> {
   const idOf = (): string => (id ??= requestId());
   const method = ex.method;
   if (hasUnsupportedTransferCoding(ex.headers['transfer-encoding'] as string | undefined)) return writeUnsupportedTransferCoding(res);
-  const target = ex.url;
-  if (target === '*' && method === 'OPTIONS') return writeServerOptions(res);
-  const rawPath = targetPath(target);
-  if (!rawPath.startsWith('/')) return writeError(res, ErrInvalidPath);
-  const cleaned = cleanPath(rawPath);
-  if (cleaned !== rawPath) return writeRedirect(res, cleaned, method);
-  let path = rawPath;
-  // Without a `%` there is nothing to decode, and decodeURIComponent is slow even then.
-  if (rawPath.includes('%')) {
-    try {
-      path = decodeURIComponent(rawPath);
-    } catch {
-      return writeError(res, ErrInvalidPath);
-    }
-  }
-  const found = resolve(state.routes, path);
-  if ('notFound' in found) return writeNotFound(res);
-  if ('redirect' in found) return writeRedirect(res, found.redirect, method);
-  const { route, resource } = found;
-
-  if (method !== route.method && !(route.method === 'PUT' && method === 'POST')) {
-    return writeError(res, errMethodNotAllowed(method, route.method), { Accept: route.method });
-  }
+  const routed = routeRequest(state, method, ex.url, res);
+  if (routed === undefined) return;
+  const { route, resource, path } = routed;
 
   const socket = ex.socket;
   const ip = socket.remoteAddress ?? '';

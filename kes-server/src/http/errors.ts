@@ -65,9 +65,9 @@ export const ErrInternal = constant(500, 'internal server error');
 export const ErrKeyStoreUnreachable = constant(504, 'key store is not reachable');
 export const ErrKeyStoreUnavailable = constant(502, 'key store is unavailable');
 
-/** 405 answer; the wording is not significant to clients (docs/protocol.md#routing). */
+/** 405 answer; the wording is not significant to clients (docs/protocol.md#routing), but is upstream's. */
 export function errMethodNotAllowed(got: string, want: string): ApiError {
-  return new ApiError(405, `received method ${got} expected ${want}`);
+  return new ApiError(405, `received method '${got}' expected '${want}'`);
 }
 
 /**

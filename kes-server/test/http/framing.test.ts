@@ -2,7 +2,8 @@
  * What the server decides before any handler, sent as raw bytes to this server and to minio/kes
  * (same configuration): transfer codings it does not implement are refused with Go's 501 (a
  * proxy and the server must agree on message framing), absolute-form targets and `OPTIONS *`
- * are served, one JSON body rule (unknown fields ignored whatever their type, `[]byte` as Go
+ * are served, a method Node's HTTP/1 parser does not know is routed as Go routes it (405, 404,
+ * 301; also over HTTP/2), one JSON body rule (unknown fields ignored whatever their type, `[]byte` as Go
  * reads it, nesting bounded at 10,000), and a body shorter than its Content-Length holds the
  * connection for exactly the route's timeout.
  */
@@ -21,14 +22,27 @@ const nested = (depth: number): string => `{"x":${'['.repeat(depth - 1)}${']'.re
 const NOT_IMPLEMENTED = { status: 501, body: 'Unsupported transfer encoding' };
 const INVALID_BODY = { status: 400, body: '{"message":"invalid request body"\n}' };
 const OK = { status: 200 };
+const methodNotAllowed = (got: string, want: string) => ({
+  status: 405,
+  body: `{"message":"received method '${got}' expected '${want}'"\n}`,
+  head: new RegExp(`\r\nAccept: ${want}\r\n`, 'i'),
+});
+const unknownMethod = (line: string, headers = 'Host: localhost\r\n'): string => `${line}\r\n${headers}\r\n`;
 
 interface Case {
   readonly name: string;
   readonly request: string;
-  readonly want: { readonly status: number; readonly body?: string };
+  readonly want: { readonly status: number; readonly body?: string; readonly head?: RegExp };
   /** Where upstream answers otherwise, its answer and why we keep ours. */
   readonly upstream?: { readonly status: number; readonly body?: string; readonly why: string };
 }
+
+const H2_CASES: ReadonlyArray<[string, string, Case['want']]> = [
+  ['FOO', '/v1/key/list/', methodNotAllowed('FOO', 'GET')],
+  ['get', '/version', methodNotAllowed('get', 'GET')],
+  ['FOO', '/v1/key/create/x', methodNotAllowed('FOO', 'PUT')],
+  ['FOO', '/nope', { status: 404, body: '404 page not found\n' }],
+];
 
 const CASES: readonly Case[] = [
   { name: 'gzip, chunked', request: chunked('gzip, chunked'), want: NOT_IMPLEMENTED },
@@ -58,6 +72,19 @@ const CASES: readonly Case[] = [
     want: { status: 505, body: '505 HTTP Version Not Supported: unsupported protocol version' },
   },
   { name: 'bare word target', request: 'GET foo HTTP/1.1\r\nHost: localhost\r\n\r\n', want: { status: 400, body: '400 Bad Request' } },
+  // Node's parser knows only registered methods; Go routes any token (then 405, 404 or 301).
+  { name: 'unknown method', request: unknownMethod('FOO /v1/key/list/ HTTP/1.1'), want: methodNotAllowed('FOO', 'GET') },
+  { name: 'unknown method on a PUT route', request: unknownMethod('FOO /v1/key/create/x HTTP/1.1'), want: methodNotAllowed('FOO', 'PUT') },
+  { name: 'lower-case get', request: unknownMethod('get /version HTTP/1.1'), want: methodNotAllowed('get', 'GET') },
+  { name: 'unknown method, HTTP/1.0', request: unknownMethod('FOO /version HTTP/1.0', ''), want: { ...methodNotAllowed('FOO', 'GET'), head: /^HTTP\/1\.0 405 / } },
+  { name: 'unknown method, absolute form', request: unknownMethod('FOO https://localhost/version HTTP/1.1'), want: methodNotAllowed('FOO', 'GET') },
+  { name: 'unknown method with a body', request: unknownMethod('FOO /version HTTP/1.1', 'Host: localhost\r\nContent-Length: 5\r\n') + 'hello', want: methodNotAllowed('FOO', 'GET') },
+  { name: 'unknown method, unknown path', request: unknownMethod('FOO /nope HTTP/1.1'), want: { status: 404, body: '404 page not found\n' } },
+  { name: 'unknown method, unclean path', request: unknownMethod('FOO /v1//key/list/ HTTP/1.1'), want: { status: 301, body: '', head: /\r\nLocation: \/v1\/key\/list\/\r\n/i } },
+  { name: 'unknown method, gzip coding', request: unknownMethod('FOO /version HTTP/1.1', 'Host: localhost\r\nTransfer-Encoding: gzip\r\n'), want: NOT_IMPLEMENTED },
+  { name: 'unknown method, HTTP/2.0', request: unknownMethod('FOO /version HTTP/2.0'), want: { status: 505, body: '505 HTTP Version Not Supported: unsupported protocol version' } },
+  { name: 'unknown method without Host', request: unknownMethod('FOO /version HTTP/1.1', ''), want: { status: 400 } },
+  { name: 'method that is no token', request: unknownMethod('F@O /version HTTP/1.1'), want: { status: 400, body: '400 Bad Request' } },
   { name: 'unknown field of another type', request: put('/v1/key/generate/k1', '{"version":1,"x":{"y":[1]}}'), want: OK },
   { name: 'plaintext as byte array', request: put('/v1/key/encrypt/k1', '{"plaintext":[104,105]}'), want: OK },
   { name: 'byte array out of range', request: put('/v1/key/encrypt/k1', '{"plaintext":[300]}'), want: INVALID_BODY },
@@ -82,8 +109,18 @@ test('framing, request targets and JSON bodies: this server and minio/kes answer
       const want = s.name === 'upstream' && c.upstream ? c.upstream : c.want;
       const r = await rawExchange({ port: s.port, ca: pki.caCert, client: admin, parts: [c.request], limitMs: 3000, firstResponse: true });
       const bodyOk = want.body === undefined || r.body === want.body;
-      if (r.status !== want.status || !bodyOk) mismatches.push(`${s.name} ${c.name}: ${r.status} ${JSON.stringify(r.body.slice(0, 120))}, want ${want.status} ${JSON.stringify(want.body)}`);
+      const headOk = !('head' in want) || want.head === undefined || want.head.test(r.head);
+      if (r.status !== want.status || !bodyOk || !headOk) mismatches.push(`${s.name} ${c.name}: ${r.status} ${JSON.stringify(r.body.slice(0, 120))}, want ${want.status} ${JSON.stringify(want.body)}`);
       if (want.status === 501) assert.match(r.text, /\r\nConnection: close\r\n/i, `${s.name} ${c.name} keeps the connection`);
+    }
+  }
+  // Over HTTP/2 any :method reaches the router on both servers.
+  for (const [method, path, want] of H2_CASES) {
+    for (const s of servers.values()) {
+      const r = await call({ port: s.port, ca: pki.caCert, client: admin, method, path, http2: true });
+      const got = { status: r.status, body: r.text, accept: r.headers.accept };
+      const expected = { status: want.status, body: want.body, accept: want.status === 405 ? want.head?.source.match(/Accept: (\w+)/)?.[1] : undefined };
+      if (JSON.stringify(got) !== JSON.stringify(expected)) mismatches.push(`${s.name} h2 ${method} ${path}: ${JSON.stringify(got)}, want ${JSON.stringify(expected)}`);
     }
   }
   assert.deepEqual(mismatches, []);
