@@ -1,10 +1,11 @@
 /**
  * Child process of `captureStack`: node capture-run.ts REQUEST.json RESULT.json. Installs the
- * mocks, sets the stack config, imports the program, waits until no registration is in flight and
- * writes the capture (mode 0600).
+ * mocks (through the one SDK adapter, components/testing/sdk.ts), sets the stack config, imports the
+ * program, waits until every registration is answered and writes the capture (mode 0600).
  */
 import * as pulumi from '@pulumi/pulumi';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { allRegistered, isSecretValue, startMockMonitor } from '../components/testing/sdk.ts';
 import type { Capture, CapturedResource } from './capture.ts';
 import { computeLocal } from './local.ts';
 import { tokenMaker } from './tokens.ts';
@@ -20,18 +21,15 @@ const COMPUTED: Record<string, readonly string[]> = {
   'vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId': ['secretId', 'accessor'],
 };
 
-// How the mock monitor hands a secret value to `newResource`.
-const SIG = '4dabf18193072939515e22adb298388d';
-const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
-const isSecret = (v: unknown) => typeof v === 'object' && v !== null && (v as Record<string, unknown>)[SIG] === SECRET_SIG;
+/** Inputs with every secret unwrapped. */
 function plain(v: unknown): any {
-  if (isSecret(v)) return plain((v as { value: unknown }).value);
+  if (isSecretValue(v)) return plain(v.value);
   if (Array.isArray(v)) return v.map(plain);
   if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
   return v;
 }
 const containsSecret = (v: unknown): boolean =>
-  isSecret(v) || (Array.isArray(v) ? v.some(containsSecret) : typeof v === 'object' && v !== null && Object.values(v).some(containsSecret));
+  isSecretValue(v) || (Array.isArray(v) ? v.some(containsSecret) : typeof v === 'object' && v !== null && Object.values(v).some(containsSecret));
 
 /** `<type>::<name>` of a URN (`urn:pulumi:stack::project::parent$type::name`). */
 const keyOfUrn = (urn: string) => {
@@ -40,74 +38,41 @@ const keyOfUrn = (urn: string) => {
 };
 
 const tokens = tokenMaker();
-const resources: CapturedResource[] = [];
-const graph = new Map<string, { parent: string; dependencies: string[]; provider: string; retain: boolean }>();
-
-await pulumi.runtime.setMocks(
-  {
-    newResource(args) {
-      const key = `${args.type}::${args.name}`;
-      if (resources.some((r) => r.key === key)) throw new Error(`realize: two resources named ${key}`);
-      const inputs = plain(args.inputs) as Record<string, any>;
-      const local = args.custom ? computeLocal(args.type, args.name, inputs) : undefined;
-      const computed = Object.fromEntries((COMPUTED[args.type] ?? []).map((f) => [f, tokens.make(key, f)]));
-      const g = graph.get(key)!;
-      resources.push({
-        key,
-        type: args.type,
-        name: args.name,
-        custom: args.custom !== false,
-        parent: g.parent ? keyOfUrn(g.parent) : '',
-        dependencies: [...new Set(g.dependencies.map(keyOfUrn))].sort(),
-        provider: g.provider ? keyOfUrn(g.provider.split('::').slice(0, -1).join('::')) : undefined,
-        inputs,
-        secretInputs: Object.keys(args.inputs).filter((k) => containsSecret(args.inputs[k])),
-        outputs: local ?? {},
-        retainOnDelete: g.retain,
-      });
-      const id = args.custom === false ? undefined : tokens.make(key, 'id');
-      return { id, state: { ...args.inputs, ...computed, ...local } };
-    },
-    call(args) {
-      throw new Error(`realize: the program invokes ${args.token}; invokes are not realized`);
-    },
-  },
-  request.project,
-  request.stack,
-  false,
-);
-
-// The mock monitor passes neither parent, dependencies nor options to newResource: note them here.
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getDependenciesList(): string[];
-  getProvider(): string;
-  getRetainondelete?(): boolean;
-}
-const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: unknown): unknown };
-const register = monitor.registerResource.bind(monitor);
-monitor.registerResource = (req, cb) => {
-  graph.set(`${req.getType()}::${req.getName()}`, {
-    parent: req.getParent(),
-    dependencies: req.getDependenciesList(),
-    provider: req.getProvider(),
-    retain: req.getRetainondelete?.() ?? false,
-  });
-  return register(req, cb);
+/** Outputs computed at capture (tls and random, for real), by key. */
+const local = new Map<string, Record<string, unknown>>();
+const compute = (type: string, name: string, inputs: Record<string, any>) => {
+  const key = `${type}::${name}`;
+  const computed = computeLocal(type, name, plain(inputs));
+  if (computed) local.set(key, computed);
+  // What a provider computes on creation is a token until realization.
+  return { ...Object.fromEntries((COMPUTED[type] ?? []).map((f) => [f, tokens.make(key, f)])), ...computed };
 };
+const registrations = await startMockMonitor(request.project, request.stack, compute, (type, name) => tokens.make(`${type}::${name}`, 'id'));
 
 pulumi.runtime.setAllConfig(request.config, request.secretKeys);
 const program = (await import(new URL('../stacks/index.ts', import.meta.url).href)) as Record<string, unknown>;
 
-// Registrations resolve asynchronously: wait until the set of resources stops growing.
-let seen = -1;
-for (let quiet = 0; quiet < 50; ) {
-  await new Promise((r) => setTimeout(r, 10));
-  quiet = resources.length === seen ? quiet + 1 : 0;
-  seen = resources.length;
-}
+await allRegistered();
+const resources: CapturedResource[] = registrations.map((r) => {
+  const key = `${r.type}::${r.name}`;
+  return {
+    key,
+    type: r.type,
+    name: r.name,
+    custom: r.custom !== false,
+    parent: r.parent ? keyOfUrn(r.parent) : '',
+    dependencies: [...new Set(r.dependencies.map(keyOfUrn))].sort(),
+    // A provider reference is `<urn>::<id>`.
+    provider: r.provider ? keyOfUrn(r.provider.split('::').slice(0, -1).join('::')) : undefined,
+    inputs: plain(r.inputs),
+    secretInputs: Object.keys(r.inputs).filter((k) => containsSecret(r.inputs[k])),
+    outputs: local.get(key) ?? {},
+    retainOnDelete: r.retainOnDelete,
+  };
+});
+const keys = resources.map((r) => r.key);
+const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+if (twice) throw new Error(`realize: two resources named ${twice}`);
 
 const resolve = (v: unknown) => new Promise<unknown>((ok) => (pulumi.output(v as pulumi.Input<unknown>) as pulumi.Output<unknown>).apply((x) => ok(x)));
 const exports: Record<string, unknown> = {};

@@ -31,6 +31,9 @@ export interface Registration {
 /** Computed outputs of one resource, merged over its inputs. */
 export type ComputeOutputs = (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown>;
 
+/** The id the mock gives a custom resource (default `<name>-id`). */
+export type MockId = (type: string, name: string) => string;
+
 interface RegisterRequest {
   getType(): string;
   getName(): string;
@@ -50,7 +53,7 @@ interface MockMonitor {
  * Installs Pulumi's mock monitor for `project`/`stack` (not a preview: outputs are known) and returns
  * the live list of registrations. Invokes are refused: a component under test must not need one.
  */
-export async function startMockMonitor(project: string, stack: string, compute: ComputeOutputs): Promise<Registration[]> {
+export async function startMockMonitor(project: string, stack: string, compute: ComputeOutputs, idOf: MockId = (_, name) => `${name}-id`): Promise<Registration[]> {
   const registered: Registration[] = [];
   const pending = new Map<string, Omit<Registration, 'urn' | 'parent' | 'dependencies' | 'retainOnDelete'>>();
   await pulumi.runtime.setMocks(
@@ -58,7 +61,7 @@ export async function startMockMonitor(project: string, stack: string, compute: 
       newResource(args: pulumi.runtime.MockResourceArgs) {
         const outputs = { ...args.inputs, ...compute(args.type, args.name, args.inputs) };
         pending.set(`${args.type}::${args.name}`, { type: args.type, name: args.name, provider: args.provider, custom: args.custom, inputs: args.inputs, outputs });
-        return { id: args.custom === false ? undefined : `${args.name}-id`, state: outputs };
+        return { id: args.custom === false ? undefined : idOf(args.type, args.name), state: outputs };
       },
       call(args: pulumi.runtime.MockCallArgs) {
         throw new Error(`unexpected invoke ${args.token}`);
