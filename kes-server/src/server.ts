@@ -5,7 +5,7 @@
  */
 import { errorMessage } from './errors.ts';
 import { readFileSync } from 'node:fs';
-import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { type PolicyDefinitions, PolicySet } from './auth/policy.ts';
@@ -26,6 +26,13 @@ import { type ClusterChannel, WorkerLink } from './cluster/worker-link.ts';
 
 /** Streams one HTTP/2 connection may have open at once. */
 const MaxConcurrentStreams = 250;
+
+/**
+ * How long an HTTP/2 connection may take to send its client preface (the magic and its first
+ * SETTINGS) after the handshake: Go's HTTP/2 server waits 10 s for the magic (not configurable
+ * there) and 2 s more for the SETTINGS. Without it Node keeps such a connection for the idle timeout.
+ */
+const PrefaceTimeoutMs = 10_000;
 
 /** The parts of a configuration that can change on reload. */
 export interface ServerSettings {
@@ -164,6 +171,7 @@ export class KesServer {
       if (socket.alpnProtocol !== 'h2') this.#awaitFirstHeaders(socket, headerMs);
       for (const listener of http) listener.call(this.#server, socket);
     });
+    this.#server.on('session', (session: ServerHttp2Session) => this.#awaitPreface(session));
     this.#server.on('clientError', (err: ParserError, socket: Socket) => answerClientError(err, socket, dispatch.unknownMethod));
     this.#server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: ${err.message}`);
@@ -180,6 +188,14 @@ export class KesServer {
     timer.unref();
     this.#firstHeaders.set(socket, timer);
     socket.once('close', () => clearTimeout(timer));
+  }
+
+  /** Closes an HTTP/2 connection whose client preface is not complete within PrefaceTimeoutMs. */
+  #awaitPreface(session: ServerHttp2Session): void {
+    const timer = setTimeout(() => session.destroy(), PrefaceTimeoutMs);
+    timer.unref();
+    session.once('remoteSettings', () => clearTimeout(timer));
+    session.once('close', () => clearTimeout(timer));
   }
 
   #buildState(s: ServerSettings, startTime: Date): ServerState {

@@ -1,6 +1,7 @@
 /**
  * Connection deadlines (docs/protocol.md#transport): an HTTP/1 client that does not finish its request headers within
- * the read-header timeout is disconnected; one that does is served. Idle connections close after
+ * the read-header timeout is disconnected; one that does is served. An HTTP/2 connection that
+ * does not send its client preface within 10 s is disconnected, as by Go's HTTP/2 server. Idle connections close after
  * the idle timeout, but a log stream is a response in progress and stays open however quiet.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { test } from 'node:test';
 import { call } from '../support/client.ts';
 import { startKes } from '../support/kes.ts';
 import { makePki } from '../support/pki.ts';
+import { startSideBySide } from '../support/side-by-side.ts';
 
 const HEADER_MS = 300;
 
@@ -164,4 +166,41 @@ test('h2: an idle session is closed after the idle timeout, also once its log st
   await new Promise((r) => stream.once('response', r));
   stream.close();
   assert.equal(await closesWithin(session, IDLE_MS * 10), true, 'session stays open after its log stream ended');
+});
+
+/** The client connection preface of HTTP/2: the magic, then an empty SETTINGS frame. */
+const H2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+
+test('silent connections: HTTP/1 closed after 5 s, HTTP/2 without client preface after 10 s, HTTP/2 with it kept; the same on minio/kes', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const servers = await startSideBySide(t, pki, { admin: admin.identity, policies: {}, probe: admin });
+  const watchMs = 14_000;
+  /** When the server closed a TLS connection that sent `data` (or nothing), undefined if it was open after `watchMs`. */
+  const closedAfter = (port: number, alpn: string, data?: Buffer): Promise<number | undefined> =>
+    new Promise((resolve) => {
+      const t0 = performance.now();
+      const socket = connect({ host: '127.0.0.1', port, ca: pki.caCert, servername: 'localhost', cert: admin.cert, key: admin.key, ALPNProtocols: [alpn] }, () => {
+        if (data) socket.write(data);
+      });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(undefined);
+      }, watchMs);
+      socket.on('data', () => {});
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(performance.now() - t0);
+      });
+    });
+  const runs = [...servers.values()].map(async (s) => {
+    const [h1, h2Silent, h2Preface] = await Promise.all([closedAfter(s.port, 'http/1.1'), closedAfter(s.port, 'h2'), closedAfter(s.port, 'h2', H2_PREFACE)]);
+    t.diagnostic(`${s.name}: HTTP/1 silent closed after ${h1?.toFixed(0)} ms, h2 silent after ${h2Silent?.toFixed(0)} ms, h2 with preface ${h2Preface === undefined ? `open after ${watchMs} ms` : `closed after ${h2Preface.toFixed(0)} ms`}`);
+    // Lower bounds are the deadlines; upper bounds leave room for a loaded machine.
+    assert.ok(h1 !== undefined && h1 >= 4_900 && h1 < 8_000, `${s.name}: HTTP/1 silent closed after ${h1} ms, want 5 s`);
+    assert.ok(h2Silent !== undefined && h2Silent >= 9_900 && h2Silent < 13_000, `${s.name}: h2 silent closed after ${h2Silent} ms, want 10 s`);
+    assert.equal(h2Preface, undefined, `${s.name}: an h2 session that sent its preface is idle, not silent (90 s)`);
+  });
+  await Promise.all(runs);
 });
