@@ -6,6 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { minioPolicyAllow } from '../components/render/kes-config.ts';
 import { generateApiKey } from '../kes-server/src/auth/api-key.ts';
 import { clientCertificateOfApiKey, createCertificate, createKeyPair } from '../kes-server/src/tls/x509.ts';
 
@@ -47,6 +48,8 @@ export interface ConfigData {
   readonly tlsCertFile: string;
   /** Directory of the `fs` key store. */
   readonly keystoreDir: string;
+  /** When set, a `minio` policy grants this identity the routes MinIO calls, as the stack deploys KES. */
+  readonly minioIdentity?: string;
 }
 
 /**
@@ -63,6 +66,7 @@ export function renderConfig(d: ConfigData): string {
     'tls:',
     `  key: ${d.tlsKeyFile}`,
     `  cert: ${d.tlsCertFile}`,
+    ...(d.minioIdentity === undefined ? [] : minioPolicy(d.minioIdentity)),
     'log:',
     '  error: on',
     '  audit: off',
@@ -73,21 +77,39 @@ export function renderConfig(d: ConfigData): string {
   ].join('\n');
 }
 
+function minioPolicy(identity: string): string[] {
+  return ['policy:', '  minio:', '    allow:', ...minioPolicyAllow(['*'], false).map((p) => `    - ${p}`), '    identities:', `    - ${identity}`];
+}
+
+/** Options of `writeConfigs` beyond the defaults (one key store per server, admin only). */
+export interface ConfigOptions {
+  /**
+   * One `fs` key-store directory for every server. Both implementations store keys in the same
+   * format and create files without overwriting, so servers sharing it see the same keys.
+   */
+  readonly sharedKeystoreDir?: string;
+  readonly minioIdentity?: string;
+}
+
 /**
  * Writes the shared TLS files once into `dir` and one configuration file per server
- * (`<name>.yml`, key store in `<name>-keys/`). Returns the config file path of each server.
+ * (`<name>.yml`, key store in `<name>-keys/` unless shared). Returns the config file path of each server.
  */
-export async function writeConfigs(dir: string, creds: Credentials, servers: ReadonlyArray<{ name: string; port: number }>): Promise<Map<string, string>> {
+export async function writeConfigs(dir: string, creds: Credentials, servers: ReadonlyArray<{ name: string; port: number }>, opts: ConfigOptions = {}): Promise<Map<string, string>> {
   const tlsKeyFile = join(dir, 'server.key');
   const tlsCertFile = join(dir, 'server.crt');
   await writeFile(tlsKeyFile, creds.serverKey, { mode: 0o600 });
   await writeFile(tlsCertFile, creds.serverCert);
+  if (opts.sharedKeystoreDir !== undefined) await mkdir(opts.sharedKeystoreDir, { mode: 0o700, recursive: true });
   const paths = new Map<string, string>();
   for (const s of servers) {
-    const keystoreDir = join(dir, `${s.name}-keys`);
-    await mkdir(keystoreDir, { mode: 0o700 });
+    let keystoreDir = opts.sharedKeystoreDir;
+    if (keystoreDir === undefined) {
+      keystoreDir = join(dir, `${s.name}-keys`);
+      await mkdir(keystoreDir, { mode: 0o700 });
+    }
     const path = join(dir, `${s.name}.yml`);
-    await writeFile(path, renderConfig({ port: s.port, adminIdentity: creds.adminIdentity, tlsKeyFile, tlsCertFile, keystoreDir }));
+    await writeFile(path, renderConfig({ port: s.port, adminIdentity: creds.adminIdentity, tlsKeyFile, tlsCertFile, keystoreDir, minioIdentity: opts.minioIdentity }));
     paths.set(s.name, path);
   }
   return paths;

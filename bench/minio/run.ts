@@ -1,0 +1,254 @@
+#!/usr/bin/env node
+/**
+ * Benchmark through MinIO: the same MinIO build on the same drives encrypts and decrypts small
+ * objects (bucket-default SSE-KMS) with minio/kes in one phase and with this repository's
+ * kes-server in the other. Both KES servers run for the whole benchmark from one config renderer
+ * and share one `fs` key-store folder, so the keys MinIO's data and configuration are sealed with
+ * are the same behind either server; MinIO is restarted with `MINIO_KMS_KES_*` pointing at the
+ * other server between phases, and the order of the servers alternates each round so that load
+ * from other processes falls on both alike.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderMinioEnv } from '../../components/render/minio-env.ts';
+import { generateApiKey } from '../../kes-server/src/auth/api-key.ts';
+import { Minio } from '../../sandbox/minio.ts';
+import { peerBinDir, peerPath } from '../../sandbox/peers.ts';
+import { closeSessions, type Endpoint, openSession, send } from '../client.ts';
+import { cpuMsOf, freePort, ServerProcess, type ServerSpec, setAffinity } from '../servers.ts';
+import { makeCredentials, writeConfigs } from '../setup.ts';
+import { countsBetween, type KesCounts, readKesCounts, totalOf } from './kes-counts.ts';
+import { type LoadResult, runLoad, type S3Op } from './load.ts';
+import { type KesId, MINIO_USAGE, type MinioBenchOptions, parseMinioOptions } from './options.ts';
+import { S3Client } from './s3.ts';
+import { combine, type CostTotals, type MinioRow, type MinioSample, renderFooter, renderMinioTable, totals, withRatios } from './table.ts';
+
+const KEY = 'bench-key';
+const BUCKET = 'bench-sse-kms';
+const REFERENCE = 'minio/kes';
+const OPS: readonly S3Op[] = ['PUT', 'GET'];
+
+function specOf(id: KesId): ServerSpec {
+  return id === 'upstream'
+    ? { label: REFERENCE, name: 'upstream', kind: { impl: 'upstream', bin: peerPath('kes') } }
+    : { label: 'kes-server w1', name: 'ts', kind: { impl: 'ts', workers: 1 } };
+}
+
+export interface MinioBenchResult {
+  readonly rows: readonly MinioRow[];
+  readonly totals: readonly CostTotals[];
+  /** Every measured loop, by `server op clients`, in round order. */
+  readonly samples: ReadonlyMap<string, readonly MinioSample[]>;
+  /** Responses checked, warm-up included, by `server op`. */
+  readonly verified: ReadonlyMap<string, number>;
+}
+
+const sampleKey = (server: string, op: string, clients: number): string => `${server} ${op} ${clients}`;
+
+/** Runs the whole benchmark; `progress` receives one line per step. Throws on any failed check. */
+export async function runMinioBench(opts: MinioBenchOptions, progress: (line: string) => void = () => {}): Promise<MinioBenchResult> {
+  if (opts.placement === 'pinned' && availableParallelism() < 2) throw new Error('--placement pinned needs at least 2 CPUs');
+  const specs = opts.servers.map(specOf);
+  const dir = await mkdtemp(join(tmpdir(), 'kes-bench-minio-'));
+  const creds = makeCredentials();
+  // MinIO's own identity, with the policy the stack gives it; the admin identity reads metrics.
+  const minioApiKey = generateApiKey();
+  const kesServers: ServerProcess[] = [];
+  let minio: Minio | undefined;
+  const killAll = (): void => kesServers.forEach((s) => s.killNow());
+  process.once('exit', killAll);
+  const ownAffinity = `0-${availableParallelism() - 1}`;
+  try {
+    const ports = new Map<string, number>();
+    for (const s of specs) ports.set(s.name, await freePort());
+    const configs = await writeConfigs(dir, creds, specs.map((s) => ({ name: s.name, port: ports.get(s.name)! })), {
+      sharedKeystoreDir: join(dir, 'keys'),
+      minioIdentity: minioApiKey.identity,
+    });
+    const tls = { ca: creds.serverCert, cert: creds.clientCert, key: creds.clientKey };
+    for (const s of specs) {
+      const srv = await ServerProcess.start(s, configs.get(s.name)!, ports.get(s.name)!, tls);
+      kesServers.push(srv);
+      progress(`started ${s.label} (pid ${srv.pid}) on 127.0.0.1:${srv.port}`);
+    }
+    await createKey({ ...tls, port: kesServers[0].port });
+
+    await mkdir(join(dir, 'minio'));
+    minio = await Minio.create({ dir: join(dir, 'minio'), drives: opts.drives });
+    const volumes = minio.volumes;
+    const s3Creds = { accessKey: 'bench-admin', secretKey: randomBytes(18).toString('base64url'), region: 'us-east-1' };
+    const envFor = (kes: ServerProcess): Record<string, string> =>
+      renderMinioEnv({
+        kesEndpoints: [`https://127.0.0.1:${kes.port}`],
+        defaultKeyName: KEY,
+        apiKey: minioApiKey.toString(),
+        kesCaPath: join(dir, 'server.crt'),
+        rootUser: s3Creds.accessKey,
+        rootPassword: s3Creds.secretKey,
+        volumes,
+      });
+
+    const samples = new Map<string, MinioSample[]>();
+    const verified = new Map<string, number>();
+    const maxClients = Math.max(...opts.clients);
+    let bucketReady = false;
+    for (let round = 1; round <= opts.rounds; round++) {
+      const order = round % 2 === 1 ? kesServers : [...kesServers].reverse();
+      for (const kes of order) {
+        const label = kes.spec.label;
+        await minio.start(envFor(kes));
+        const minioPid = minio.processes[0].pid;
+        if (opts.placement === 'pinned') {
+          setAffinity(minioPid, '0');
+          for (const k of kesServers) for (const pid of await k.pids()) setAffinity(pid, '0');
+          setAffinity(process.pid, '1');
+        }
+        const s3 = new S3Client(minio.endpoint, s3Creds, maxClients);
+        try {
+          if (!bucketReady) {
+            await s3.createBucket(BUCKET);
+            await s3.setBucketKms(BUCKET, KEY);
+            const config = await s3.bucketEncryption(BUCKET);
+            if (!config.includes('aws:kms') || !config.includes(KEY)) throw new Error(`bucket ${BUCKET}: default encryption is not SSE-KMS with ${KEY}`);
+            bucketReady = true;
+          }
+          for (const clients of opts.clients) {
+            let written: LoadResult['written'] = [];
+            for (const op of OPS) {
+              const others = kesServers.filter((k) => k !== kes);
+              let before: { kes: KesCounts; others: number; kesCpu: number; minioCpu: number } | undefined;
+              let after: typeof before;
+              const mark = async () => ({
+                kes: await readKesCounts({ ...tls, port: kes.port }),
+                others: (await Promise.all(others.map((k) => readKesCounts({ ...tls, port: k.port })))).reduce((n, c) => n + totalOf(c), 0),
+                kesCpu: await kes.cpuMs(),
+                minioCpu: await cpuMsOf(minioPid),
+              });
+              const result = await runLoad(s3, {
+                op,
+                bucket: BUCKET,
+                kmsKey: KEY,
+                clients,
+                requests: opts.requests,
+                warmup: opts.warmup,
+                timeLimitMs: opts.phaseTimeoutMs,
+                size: opts.size,
+                prefix: `r${round}-${kes.spec.name}-c${clients}`,
+                objects: written,
+                onMeasureStart: async () => void (before = await mark()),
+                onMeasureEnd: async () => void (after = await mark()),
+              }).catch((err: Error) => {
+                throw new Error(`${label} ${op} ${clients} clients, round ${round}: ${err.message}\n${minio?.logTail(15) ?? ''}`);
+              });
+              if (op === 'PUT') written = result.written;
+              const counts = countsBetween(before!.kes, after!.kes);
+              const sample: MinioSample = {
+                requests: result.requests,
+                elapsedMs: result.elapsedMs,
+                p50Ms: result.p50Ms,
+                p99Ms: result.p99Ms,
+                timeLimited: result.timeLimited,
+                kesCpuMs: after!.kesCpu - before!.kesCpu,
+                minioCpuMs: after!.minioCpu - before!.minioCpu,
+                kesRequests: totalOf(counts),
+                kesErrors: counts.error + counts.failure,
+                otherKesRequests: after!.others - before!.others,
+              };
+              const key = sampleKey(label, op, clients);
+              samples.set(key, [...(samples.get(key) ?? []), sample]);
+              verified.set(`${label} ${op}`, (verified.get(`${label} ${op}`) ?? 0) + result.verified);
+              const pct = (ms: number): string => `${((100 * ms) / result.elapsedMs).toFixed(0)}%`;
+              progress(
+                `round ${round}/${opts.rounds} ${label.padEnd(13)} ${op} ${String(clients).padStart(3)} clients ` +
+                  `${((result.requests * 1000) / result.elapsedMs).toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
+                  `KES ${(sample.kesRequests / result.requests).toFixed(2)} req/op ${(sample.kesCpuMs / result.requests).toFixed(3)} CPU ms/op (${pct(sample.kesCpuMs)})  ` +
+                  `MinIO ${(sample.minioCpuMs / result.requests).toFixed(3)} CPU ms/op (${pct(sample.minioCpuMs)})  client ${pct(result.clientCpuMs)}  (${result.verified} responses checked)`,
+              );
+            }
+          }
+        } finally {
+          s3.close();
+          if (opts.placement === 'pinned') setAffinity(process.pid, ownAffinity);
+          await minio.stop();
+        }
+      }
+    }
+    const rows = withRatios(
+      specs.flatMap((s) => opts.clients.flatMap((c) => OPS.map((op) => combine(s.label, op, c, samples.get(sampleKey(s.label, op, c)) ?? [])))).sort(
+        (a, b) => OPS.indexOf(a.op as S3Op) - OPS.indexOf(b.op as S3Op) || a.clients - b.clients,
+      ),
+      REFERENCE,
+    );
+    const costs = specs.flatMap((s) => OPS.map((op) => totals(s.label, op, opts.clients.flatMap((c) => samples.get(sampleKey(s.label, op, c)) ?? []))));
+    return { rows, totals: costs, samples, verified };
+  } finally {
+    await minio?.stop();
+    await Promise.all(kesServers.map((s) => s.stop()));
+    process.removeListener('exit', killAll);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function createKey(ep: Endpoint): Promise<void> {
+  const s = await openSession(ep);
+  try {
+    const r = await send(s, 'POST', `/v1/key/create/${KEY}`);
+    if (r.status !== 200) throw new Error(`creating '${KEY}' answered ${r.status}`);
+  } finally {
+    await closeSessions([s]);
+  }
+}
+
+function version(peer: string): string {
+  try {
+    return readFileSync(join(peerBinDir, `.${peer}.version`), 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function environment(opts: MinioBenchOptions): string {
+  const la = loadavg().map((l) => l.toFixed(2)).join(' ');
+  return [
+    `node ${process.version}, minio/kes ${version('kes')}, minio ${version('minio')}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${la}`,
+    `${opts.rounds} round(s) of ${opts.requests} PUTs and ${opts.requests} GETs (+${opts.warmup} each warm-up) of ${opts.size}-byte objects per KES and client count; ` +
+      `clients ${opts.clients.join(', ')}; ${opts.drives} drive(s); placement ${opts.placement}; loop limit ${opts.phaseTimeoutMs / 1000} s`,
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: MinioBenchOptions | null;
+  try {
+    opts = parseMinioOptions(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${MINIO_USAGE}`);
+    return 2;
+  }
+  if (opts === null) {
+    process.stdout.write(MINIO_USAGE);
+    return 0;
+  }
+  const startEnv = environment(opts);
+  process.stderr.write(`${startEnv}\n`);
+  try {
+    const result = await runMinioBench(opts, (line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(`\n${startEnv}\n\n${renderMinioTable(result.rows)}`);
+    if (result.rows.some((r) => r.timeLimited)) process.stdout.write('* loop stopped at its time limit before its request count\n');
+    process.stdout.write(renderFooter(result.totals));
+    process.stdout.write(`req/s, p50 and p99 are medians over rounds; requests are summed; every answer was checked; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`bench failed: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  // Ctrl-C: exit through 'exit' so every started process is killed.
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+  process.exitCode = await main(process.argv.slice(2));
+}

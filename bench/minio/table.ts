@@ -1,0 +1,112 @@
+/** Results of the through-MinIO benchmark: per-round samples, their combination and the table. Pure. */
+import { median } from '../stats.ts';
+
+/** One measured loop: one KES, one operation, one client count, one round. */
+export interface MinioSample {
+  readonly requests: number;
+  readonly elapsedMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly timeLimited: boolean;
+  /** CPU time (user + system) of the KES server and of MinIO during the loop, ms. */
+  readonly kesCpuMs: number;
+  readonly minioCpuMs: number;
+  /** KES API requests answered during the loop (its metrics), and how many were 4xx/5xx. */
+  readonly kesRequests: number;
+  readonly kesErrors: number;
+  /** Requests the KES that MinIO was not pointed at answered meanwhile (must be 0). */
+  readonly otherKesRequests: number;
+}
+
+export interface MinioRow {
+  readonly server: string;
+  readonly op: string;
+  readonly clients: number;
+  /** Summed over rounds. */
+  readonly requests: number;
+  /** Medians over rounds. */
+  readonly reqPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly timeLimited: boolean;
+  /** req/s ÷ the reference's req/s for the same operation and clients; null on the reference. */
+  readonly ratio: number | null;
+}
+
+export function combine(server: string, op: string, clients: number, samples: readonly MinioSample[]): Omit<MinioRow, 'ratio'> {
+  return {
+    server,
+    op,
+    clients,
+    requests: samples.reduce((n, s) => n + s.requests, 0),
+    reqPerSec: median(samples.map((s) => (s.requests * 1000) / s.elapsedMs)),
+    p50Ms: median(samples.map((s) => s.p50Ms)),
+    p99Ms: median(samples.map((s) => s.p99Ms)),
+    timeLimited: samples.some((s) => s.timeLimited),
+  };
+}
+
+export function withRatios(rows: ReadonlyArray<Omit<MinioRow, 'ratio'>>, reference: string): MinioRow[] {
+  return rows.map((r) => {
+    if (r.server === reference) return { ...r, ratio: null };
+    const ref = rows.find((x) => x.server === reference && x.op === r.op && x.clients === r.clients);
+    return { ...r, ratio: ref !== undefined && ref.reqPerSec > 0 ? r.reqPerSec / ref.reqPerSec : Number.NaN };
+  });
+}
+
+const HEADER = ['server', 'op', 'clients', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'vs minio/kes'];
+const TEXT_COLUMNS = 2;
+
+/** Aligned plain-text table (text left, numbers right); `*` marks a loop stopped by its time limit. */
+export function renderMinioTable(rows: readonly MinioRow[]): string {
+  const body = rows.map((r) => [
+    r.server,
+    r.op,
+    String(r.clients),
+    `${r.requests}${r.timeLimited ? '*' : ''}`,
+    r.reqPerSec.toFixed(0),
+    r.p50Ms.toFixed(2),
+    r.p99Ms.toFixed(2),
+    r.ratio === null ? 'ref' : `${r.ratio.toFixed(2)}x`,
+  ]);
+  const all = [HEADER, ...body];
+  const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c].length)));
+  const line = (r: string[]): string => r.map((v, c) => (c < TEXT_COLUMNS ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ').trimEnd();
+  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
+}
+
+/** Totals of one KES and one operation over every client count and round. */
+export interface CostTotals {
+  readonly server: string;
+  readonly op: string;
+  readonly requests: number;
+  readonly kesCpuMs: number;
+  readonly minioCpuMs: number;
+  readonly kesRequests: number;
+  readonly kesErrors: number;
+  readonly otherKesRequests: number;
+}
+
+export function totals(server: string, op: string, samples: readonly MinioSample[]): CostTotals {
+  const sum = (f: (s: MinioSample) => number): number => samples.reduce((n, s) => n + f(s), 0);
+  return {
+    server,
+    op,
+    requests: sum((s) => s.requests),
+    kesCpuMs: sum((s) => s.kesCpuMs),
+    minioCpuMs: sum((s) => s.minioCpuMs),
+    kesRequests: sum((s) => s.kesRequests),
+    kesErrors: sum((s) => s.kesErrors),
+    otherKesRequests: sum((s) => s.otherKesRequests),
+  };
+}
+
+/** The lines under the table: CPU per S3 request of each KES and of MinIO, KES requests per S3 request. */
+export function renderFooter(all: readonly CostTotals[]): string {
+  const per = (f: (t: CostTotals) => string): string => all.map((t) => `${t.server} ${t.op} ${f(t)}`).join(', ');
+  return [
+    `KES CPU ms per S3 request (user + system from /proc/<pid>/stat during the measured loops): ${per((t) => (t.kesCpuMs / t.requests).toFixed(3))}`,
+    `MinIO CPU ms per S3 request, by the KES it used: ${per((t) => (t.minioCpuMs / t.requests).toFixed(3))}`,
+    `KES requests per S3 request (KES /v1/metrics): ${per((t) => (t.kesRequests / t.requests).toFixed(3))}; KES 4xx/5xx answers: ${all.reduce((n, t) => n + t.kesErrors, 0)}; requests reaching the idle KES: ${all.reduce((n, t) => n + t.otherKesRequests, 0)}`,
+  ].join('\n') + '\n';
+}
