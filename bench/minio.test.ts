@@ -87,6 +87,7 @@ test('table: ratio to minio/kes per operation and client count, footer per KES',
   assert.match(lines[3], /^kes-server w1\s+PUT\s+16\s+300\s+400\s+2\.00\s+9\.00\s+0\.80x$/);
   const footer = renderFooter([totals('minio/kes', 'PUT', [s(100, 10), s(100, 20)]), totals('kes-server w1', 'PUT', [s(100, 40)])]);
   assert.match(footer, /KES CPU ms per S3 request .*: minio\/kes PUT 0\.150, kes-server w1 PUT 0\.400/);
+  assert.match(footer, /MinIO \+ KES CPU ms per S3 request: minio\/kes PUT 0\.650, kes-server w1 PUT 0\.900 \(1\.38x\)/);
   assert.match(footer, /KES requests per S3 request .*: minio\/kes PUT 1\.000, kes-server w1 PUT 1\.000; KES 4xx\/5xx answers: 0; requests reaching the idle KES: 0/);
 });
 

@@ -101,12 +101,22 @@ export function totals(server: string, op: string, samples: readonly MinioSample
   };
 }
 
-/** The lines under the table: CPU per S3 request of each KES and of MinIO, KES requests per S3 request. */
-export function renderFooter(all: readonly CostTotals[]): string {
+/**
+ * The lines under the table: CPU per S3 request of each KES, of MinIO, and of both together with
+ * its ratio to `reference` for the same operation (CPU is steadier than req/s on a shared
+ * machine), and KES requests per S3 request.
+ */
+export function renderFooter(all: readonly CostTotals[], reference = 'minio/kes'): string {
   const per = (f: (t: CostTotals) => string): string => all.map((t) => `${t.server} ${t.op} ${f(t)}`).join(', ');
+  const both = (t: CostTotals): number => (t.kesCpuMs + t.minioCpuMs) / t.requests;
+  const vsRef = (t: CostTotals): string => {
+    const ref = all.find((r) => r.server === reference && r.op === t.op);
+    return t.server === reference || ref === undefined ? '' : ` (${(both(t) / both(ref)).toFixed(2)}x)`;
+  };
   return [
     `KES CPU ms per S3 request (user + system from /proc/<pid>/stat during the measured loops): ${per((t) => (t.kesCpuMs / t.requests).toFixed(3))}`,
     `MinIO CPU ms per S3 request, by the KES it used: ${per((t) => (t.minioCpuMs / t.requests).toFixed(3))}`,
+    `MinIO + KES CPU ms per S3 request: ${per((t) => `${both(t).toFixed(3)}${vsRef(t)}`)}`,
     `KES requests per S3 request (KES /v1/metrics): ${per((t) => (t.kesRequests / t.requests).toFixed(3))}; KES 4xx/5xx answers: ${all.reduce((n, t) => n + t.kesErrors, 0)}; requests reaching the idle KES: ${all.reduce((n, t) => n + t.otherKesRequests, 0)}`,
   ].join('\n') + '\n';
 }
