@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { minioPolicyAllow } from '../components/render/kes-config.ts';
 import { generateApiKey } from '../kes-server/src/auth/api-key.ts';
 import { parseConfig } from '../kes-server/src/config/index.ts';
@@ -19,6 +19,7 @@ import { makeCredentials, writeConfigs } from './setup.ts';
 import { parseKesCounts } from './minio/kes-counts.ts';
 import { CheckError, runLoad, type LoadSpec } from './minio/load.ts';
 import { parseMinioOptions } from './minio/options.ts';
+import { RouteCounter, routeOf } from './minio/route-counter.ts';
 import { runMinioBench } from './minio/run.ts';
 import { S3Client } from './minio/s3.ts';
 import { EMPTY_SHA256, SigV4Signer, uriEncode } from './minio/sigv4.ts';
@@ -85,8 +86,10 @@ test('table: ratio to minio/kes per operation and client count, footer per KES',
   const lines = renderMinioTable(rows).trimEnd().split('\n');
   assert.match(lines[0], /^server\s+op\s+clients\s+requests\s+req\/s\s+p50 ms\s+p99 ms\s+vs minio\/kes$/);
   assert.match(lines[3], /^kes-server w1\s+PUT\s+16\s+300\s+400\s+2\.00\s+9\.00\s+0\.80x$/);
+  const alone = renderMinioTable(withRatios([combine('kes-server w1', 'GET', 64, [s(100, 10)])], 'minio/kes'));
+  assert.match(alone.split('\n')[2], /\s-$/, 'no reference row: no ratio');
   const footer = renderFooter([totals('minio/kes', 'PUT', [s(100, 10), s(100, 20)]), totals('kes-server w1', 'PUT', [s(100, 40)])]);
-  assert.match(footer, /KES CPU ms per S3 request .*: minio\/kes PUT 0\.150, kes-server w1 PUT 0\.400/);
+  assert.match(footer, /KES CPU ms per S3 request .*: minio\/kes PUT 0\.150, kes-server w1 PUT 0\.400 \(2\.67x\)/);
   assert.match(footer, /MinIO \+ KES CPU ms per S3 request: minio\/kes PUT 0\.650, kes-server w1 PUT 0\.900 \(1\.38x\)/);
   assert.match(footer, /KES requests per S3 request .*: minio\/kes PUT 1\.000, kes-server w1 PUT 1\.000; KES 4xx\/5xx answers: 0; requests reaching the idle KES: 0/);
 });
@@ -181,8 +184,19 @@ describe('S3 load against a fake S3 server', () => {
 describe('through MinIO, small run against both KES servers', () => {
   const opts = { requests: 40, warmup: 8, clients: [2, 6], rounds: 2, size: 4096, drives: 1, placement: 'shared', servers: ['upstream', 'ts'], phaseTimeoutMs: 60_000 } as const;
   let result: Awaited<ReturnType<typeof runMinioBench>>;
+  // MinIO reaches each KES through a front that counts its requests by route.
+  const fronts = new Map<string, RouteCounter>();
   before(async () => {
-    result = await runMinioBench(opts);
+    result = await runMinioBench(opts, {
+      frontKes: async (kes, tls) => {
+        const front = await RouteCounter.start(kes.port, tls);
+        fronts.set(kes.label, front);
+        return front.port;
+      },
+    });
+  });
+  after(async () => {
+    await Promise.all([...fronts.values()].map((f) => f.close()));
   });
 
   test('one row per KES, operation and client count; every request done and every answer checked', () => {
@@ -212,5 +226,20 @@ describe('through MinIO, small run against both KES servers', () => {
       }
     }
     assert.equal(result.totals.length, 4);
+  });
+
+  test('what MinIO asked each KES: one generate per PUT, one decrypt per GET, a few more of its own', () => {
+    const perKes = opts.rounds * opts.clients.length * (opts.requests + opts.warmup);
+    assert.deepEqual([...fronts.keys()].sort(), ['kes-server w1', 'minio/kes']);
+    for (const [label, front] of fronts) {
+      const seen = JSON.stringify(Object.fromEntries(front.counts));
+      // Outside the loops MinIO seals and opens its own configuration and bucket metadata
+      // (start-up, bucket creation): a few requests per phase on top of one per object.
+      for (const route of ['generate', 'decrypt']) {
+        const n = front.counts.get(route) ?? 0;
+        assert.ok(n >= perKes && n <= perKes + 8 * opts.rounds, `${label}: ${route} ${n} for ${perKes} objects (${seen})`);
+      }
+    }
+    assert.deepEqual(['generate', 'decrypt', 'status', 'x'].map((p) => routeOf(`/v1/${p === 'status' ? '' : 'key/'}${p}/k`)), ['generate', 'decrypt', 'status', 'x']);
   });
 });

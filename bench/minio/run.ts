@@ -15,6 +15,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderMinioEnv } from '../../components/render/minio-env.ts';
 import { generateApiKey } from '../../kes-server/src/auth/api-key.ts';
+import { clientCertificateOfApiKey } from '../../kes-server/src/tls/x509.ts';
 import { Minio } from '../../sandbox/minio.ts';
 import { peerBinDir, peerPath } from '../../sandbox/peers.ts';
 import { closeSessions, type Endpoint, openSession, send } from '../client.ts';
@@ -23,6 +24,7 @@ import { makeCredentials, writeConfigs } from '../setup.ts';
 import { countsBetween, type KesCounts, readKesCounts, totalOf } from './kes-counts.ts';
 import { type LoadResult, runLoad, type S3Op } from './load.ts';
 import { type KesId, MINIO_USAGE, type MinioBenchOptions, parseMinioOptions } from './options.ts';
+import type { FrontTls } from './route-counter.ts';
 import { S3Client } from './s3.ts';
 import { combine, type CostTotals, type MinioRow, type MinioSample, renderFooter, renderMinioTable, totals, withRatios } from './table.ts';
 
@@ -48,8 +50,19 @@ export interface MinioBenchResult {
 
 const sampleKey = (server: string, op: string, clients: number): string => `${server} ${op} ${clients}`;
 
-/** Runs the whole benchmark; `progress` receives one line per step. Throws on any failed check. */
-export async function runMinioBench(opts: MinioBenchOptions, progress: (line: string) => void = () => {}): Promise<MinioBenchResult> {
+export interface MinioBenchHooks {
+  /** Receives one line per step. */
+  readonly progress?: (line: string) => void;
+  /**
+   * Puts something between MinIO and a KES server (the smoke test's route counter): gets the
+   * server and the TLS material, returns the loopback port MinIO should use instead.
+   */
+  readonly frontKes?: (kes: { readonly label: string; readonly port: number }, tls: FrontTls) => Promise<number>;
+}
+
+/** Runs the whole benchmark. Throws on any failed check. */
+export async function runMinioBench(opts: MinioBenchOptions, hooks: MinioBenchHooks = {}): Promise<MinioBenchResult> {
+  const progress = hooks.progress ?? (() => {});
   if (opts.placement === 'pinned' && availableParallelism() < 2) throw new Error('--placement pinned needs at least 2 CPUs');
   const specs = opts.servers.map(specOf);
   const dir = await mkdtemp(join(tmpdir(), 'kes-bench-minio-'));
@@ -75,6 +88,12 @@ export async function runMinioBench(opts: MinioBenchOptions, progress: (line: st
       progress(`started ${s.label} (pid ${srv.pid}) on 127.0.0.1:${srv.port}`);
     }
     await createKey({ ...tls, port: kesServers[0].port });
+    const minioPort = new Map<ServerProcess, number>();
+    const minioCert = clientCertificateOfApiKey(minioApiKey);
+    for (const kes of kesServers) {
+      const front = hooks.frontKes === undefined ? kes.port : await hooks.frontKes({ label: kes.spec.label, port: kes.port }, { serverCert: creds.serverCert, serverKey: creds.serverKey, clientCert: minioCert.cert, clientKey: minioCert.key });
+      minioPort.set(kes, front);
+    }
 
     await mkdir(join(dir, 'minio'));
     minio = await Minio.create({ dir: join(dir, 'minio'), drives: opts.drives });
@@ -82,7 +101,7 @@ export async function runMinioBench(opts: MinioBenchOptions, progress: (line: st
     const s3Creds = { accessKey: 'bench-admin', secretKey: randomBytes(18).toString('base64url'), region: 'us-east-1' };
     const envFor = (kes: ServerProcess): Record<string, string> =>
       renderMinioEnv({
-        kesEndpoints: [`https://127.0.0.1:${kes.port}`],
+        kesEndpoints: [`https://127.0.0.1:${minioPort.get(kes)}`],
         defaultKeyName: KEY,
         apiKey: minioApiKey.toString(),
         kesCaPath: join(dir, 'server.crt'),
@@ -234,7 +253,7 @@ async function main(argv: string[]): Promise<number> {
   const startEnv = environment(opts);
   process.stderr.write(`${startEnv}\n`);
   try {
-    const result = await runMinioBench(opts, (line) => process.stderr.write(`${line}\n`));
+    const result = await runMinioBench(opts, { progress: (line) => process.stderr.write(`${line}\n`) });
     process.stdout.write(`\n${startEnv}\n\n${renderMinioTable(result.rows)}`);
     if (result.rows.some((r) => r.timeLimited)) process.stdout.write('* loop stopped at its time limit before its request count\n');
     process.stdout.write(renderFooter(result.totals));

@@ -67,7 +67,7 @@ export function renderMinioTable(rows: readonly MinioRow[]): string {
     r.reqPerSec.toFixed(0),
     r.p50Ms.toFixed(2),
     r.p99Ms.toFixed(2),
-    r.ratio === null ? 'ref' : `${r.ratio.toFixed(2)}x`,
+    r.ratio === null ? 'ref' : Number.isNaN(r.ratio) ? '-' : `${r.ratio.toFixed(2)}x`,
   ]);
   const all = [HEADER, ...body];
   const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c].length)));
@@ -108,15 +108,17 @@ export function totals(server: string, op: string, samples: readonly MinioSample
  */
 export function renderFooter(all: readonly CostTotals[], reference = 'minio/kes'): string {
   const per = (f: (t: CostTotals) => string): string => all.map((t) => `${t.server} ${t.op} ${f(t)}`).join(', ');
+  const kes = (t: CostTotals): number => t.kesCpuMs / t.requests;
   const both = (t: CostTotals): number => (t.kesCpuMs + t.minioCpuMs) / t.requests;
-  const vsRef = (t: CostTotals): string => {
+  /** `f(t)` with its ratio to the reference server's for the same operation. */
+  const withRatio = (f: (t: CostTotals) => number) => (t: CostTotals): string => {
     const ref = all.find((r) => r.server === reference && r.op === t.op);
-    return t.server === reference || ref === undefined ? '' : ` (${(both(t) / both(ref)).toFixed(2)}x)`;
+    return `${f(t).toFixed(3)}${t.server === reference || ref === undefined ? '' : ` (${(f(t) / f(ref)).toFixed(2)}x)`}`;
   };
   return [
-    `KES CPU ms per S3 request (user + system from /proc/<pid>/stat during the measured loops): ${per((t) => (t.kesCpuMs / t.requests).toFixed(3))}`,
+    `KES CPU ms per S3 request (user + system from /proc/<pid>/stat during the measured loops): ${per(withRatio(kes))}`,
     `MinIO CPU ms per S3 request, by the KES it used: ${per((t) => (t.minioCpuMs / t.requests).toFixed(3))}`,
-    `MinIO + KES CPU ms per S3 request: ${per((t) => `${both(t).toFixed(3)}${vsRef(t)}`)}`,
+    `MinIO + KES CPU ms per S3 request: ${per(withRatio(both))}`,
     `KES requests per S3 request (KES /v1/metrics): ${per((t) => (t.kesRequests / t.requests).toFixed(3))}; KES 4xx/5xx answers: ${all.reduce((n, t) => n + t.kesErrors, 0)}; requests reaching the idle KES: ${all.reduce((n, t) => n + t.otherKesRequests, 0)}`,
   ].join('\n') + '\n';
 }
