@@ -226,6 +226,7 @@ describe('through MinIO, small run against both KES servers', () => {
       }
     }
     assert.equal(result.totals.length, 4);
+    for (const label of ['minio/kes', 'kes-server w1']) assert.ok((result.peakRssMiB.get(label) ?? 0) > 10, `${label} peak RSS`);
   });
 
   test('what MinIO asked each KES: one generate per PUT, one decrypt per GET, a few more of its own', () => {

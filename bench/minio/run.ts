@@ -46,6 +46,8 @@ export interface MinioBenchResult {
   readonly samples: ReadonlyMap<string, readonly MinioSample[]>;
   /** Responses checked, warm-up included, by `server op`. */
   readonly verified: ReadonlyMap<string, number>;
+  /** Peak RSS (VmHWM) of each KES server at the end, MiB. */
+  readonly peakRssMiB: ReadonlyMap<string, number>;
 }
 
 const sampleKey = (server: string, op: string, clients: number): string => `${server} ${op} ${clients}`;
@@ -202,7 +204,9 @@ export async function runMinioBench(opts: MinioBenchOptions, hooks: MinioBenchHo
       REFERENCE,
     );
     const costs = specs.flatMap((s) => OPS.map((op) => totals(s.label, op, opts.clients.flatMap((c) => samples.get(sampleKey(s.label, op, c)) ?? []))));
-    return { rows, totals: costs, samples, verified };
+    const peakRssMiB = new Map<string, number>();
+    for (const k of kesServers) peakRssMiB.set(k.spec.label, (await k.peakRssKiB()) / 1024);
+    return { rows, totals: costs, samples, verified, peakRssMiB };
   } finally {
     await minio?.stop();
     await Promise.all(kesServers.map((s) => s.stop()));
@@ -257,6 +261,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`\n${startEnv}\n\n${renderMinioTable(result.rows)}`);
     if (result.rows.some((r) => r.timeLimited)) process.stdout.write('* loop stopped at its time limit before its request count\n');
     process.stdout.write(renderFooter(result.totals));
+    process.stdout.write(`KES peak RSS (VmHWM at the end): ${[...result.peakRssMiB].map(([label, mib]) => `${label} ${mib.toFixed(1)}`).join(', ')} MiB\n`);
     process.stdout.write(`req/s, p50 and p99 are medians over rounds; requests are summed; every answer was checked; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     return 0;
   } catch (err) {
