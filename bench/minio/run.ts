@@ -19,10 +19,10 @@ import { clientCertificateOfApiKey } from '../../kes-server/src/tls/x509.ts';
 import { Minio } from '../../sandbox/minio.ts';
 import { peerBinDir, peerPath } from '../../sandbox/peers.ts';
 import { closeSessions, type Endpoint, openSession, send } from '../client.ts';
-import { cpuMsOf, freePort, ServerProcess, type ServerSpec, setAffinity } from '../servers.ts';
+import { freePort, ServerProcess, type ServerSpec, setAffinity } from '../servers.ts';
 import { makeCredentials, writeConfigs } from '../setup.ts';
-import { countsBetween, type KesCounts, readKesCounts, totalOf } from './kes-counts.ts';
 import { type LoadResult, runLoad, type S3Op } from './load.ts';
+import { type Mark, progressLine, sampleOf, takeMark } from './measure.ts';
 import { type KesId, MINIO_USAGE, type MinioBenchOptions, parseMinioOptions } from './options.ts';
 import type { FrontTls } from './route-counter.ts';
 import { S3Client } from './s3.ts';
@@ -139,15 +139,9 @@ export async function runMinioBench(opts: MinioBenchOptions, hooks: MinioBenchHo
           for (const clients of opts.clients) {
             let written: LoadResult['written'] = [];
             for (const op of OPS) {
-              const others = kesServers.filter((k) => k !== kes);
-              let before: { kes: KesCounts; others: number; kesCpu: number; minioCpu: number } | undefined;
-              let after: typeof before;
-              const mark = async () => ({
-                kes: await readKesCounts({ ...tls, port: kes.port }),
-                others: (await Promise.all(others.map((k) => readKesCounts({ ...tls, port: k.port })))).reduce((n, c) => n + totalOf(c), 0),
-                kesCpu: await kes.cpuMs(),
-                minioCpu: await cpuMsOf(minioPid),
-              });
+              const idle = kesServers.filter((k) => k !== kes);
+              let before: Mark | undefined;
+              let after: Mark | undefined;
               const result = await runLoad(s3, {
                 op,
                 bucket: BUCKET,
@@ -159,35 +153,17 @@ export async function runMinioBench(opts: MinioBenchOptions, hooks: MinioBenchHo
                 size: opts.size,
                 prefix: `r${round}-${kes.spec.name}-c${clients}`,
                 objects: written,
-                onMeasureStart: async () => void (before = await mark()),
-                onMeasureEnd: async () => void (after = await mark()),
+                onMeasureStart: async () => void (before = await takeMark(kes, idle, minioPid, tls)),
+                onMeasureEnd: async () => void (after = await takeMark(kes, idle, minioPid, tls)),
               }).catch((err: Error) => {
                 throw new Error(`${label} ${op} ${clients} clients, round ${round}: ${err.message}\n${minio?.logTail(15) ?? ''}`);
               });
               if (op === 'PUT') written = result.written;
-              const counts = countsBetween(before!.kes, after!.kes);
-              const sample: MinioSample = {
-                requests: result.requests,
-                elapsedMs: result.elapsedMs,
-                p50Ms: result.p50Ms,
-                p99Ms: result.p99Ms,
-                timeLimited: result.timeLimited,
-                kesCpuMs: after!.kesCpu - before!.kesCpu,
-                minioCpuMs: after!.minioCpu - before!.minioCpu,
-                kesRequests: totalOf(counts),
-                kesErrors: counts.error + counts.failure,
-                otherKesRequests: after!.others - before!.others,
-              };
+              const sample = sampleOf(result, before!, after!);
               const key = sampleKey(label, op, clients);
               samples.set(key, [...(samples.get(key) ?? []), sample]);
               verified.set(`${label} ${op}`, (verified.get(`${label} ${op}`) ?? 0) + result.verified);
-              const pct = (ms: number): string => `${((100 * ms) / result.elapsedMs).toFixed(0)}%`;
-              progress(
-                `round ${round}/${opts.rounds} ${label.padEnd(13)} ${op} ${String(clients).padStart(3)} clients ` +
-                  `${((result.requests * 1000) / result.elapsedMs).toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
-                  `KES ${(sample.kesRequests / result.requests).toFixed(2)} req/op ${(sample.kesCpuMs / result.requests).toFixed(3)} CPU ms/op (${pct(sample.kesCpuMs)})  ` +
-                  `MinIO ${(sample.minioCpuMs / result.requests).toFixed(3)} CPU ms/op (${pct(sample.minioCpuMs)})  client ${pct(result.clientCpuMs)}  (${result.verified} responses checked)`,
-              );
+              progress(progressLine(`round ${round}/${opts.rounds} ${label.padEnd(13)} ${op} ${String(clients).padStart(3)} clients`, result, sample));
             }
           }
         } finally {
