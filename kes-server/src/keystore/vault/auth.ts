@@ -1,6 +1,7 @@
 /**
  * Vault login (AppRole, Kubernetes; docs/protocol.md#vault-login) and the background token renewal loop (docs/protocol.md#vault-token-renewal).
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { systemClock, type Clock } from '../../clock.ts';
@@ -28,6 +29,12 @@ export interface RenewalTiming {
   readonly sealedPollMs: number;
   /** Upper bound of the delay before switching to a new token. Default 30 s. */
   readonly maxSwitchDelayMs: number;
+  /**
+   * After Vault refused a login (a 4xx answer), the next attempt waits this long. Default 16 min:
+   * Vault and OpenBao lock a role out for 15 min after 5 refused logins within 15 min, and a
+   * locked-out role refuses corrected credentials too. A config reload logs in at once.
+   */
+  readonly refusedLoginWaitMs: number;
 }
 
 export const defaultRenewalTiming: RenewalTiming = {
@@ -35,6 +42,7 @@ export const defaultRenewalTiming: RenewalTiming = {
   reloginWaitMs: 3_000,
   sealedPollMs: 1_000,
   maxSwitchDelayMs: 30_000,
+  refusedLoginWaitMs: 16 * 60_000,
 };
 
 type RenewalStep =
@@ -75,7 +83,14 @@ export interface Login {
   /** Namespace the token was issued in ("" = root); renew-self is sent there. */
   readonly namespace: string;
   login(): Promise<VaultToken>;
+  /**
+   * A digest of the credentials the next login would send (never the credentials): a refused
+   * login is sent again early only when they changed, e.g. a rotated Kubernetes JWT file.
+   */
+  credentials?(): Promise<string>;
 }
+
+const digest = (...parts: string[]): string => createHash('sha256').update(parts.join('\0')).digest('hex');
 
 /** Builds the login of the configured auth method. Throws VaultError(FAILED) if none. */
 export function makeLogin(client: VaultClient, options: VaultOptions): Login {
@@ -90,6 +105,7 @@ export function makeLogin(client: VaultClient, options: VaultOptions): Login {
         role_id: a.id,
         secret_id: a.secret,
       })),
+      credentials: async () => digest(a.id, a.secret),
     };
   }
   if (options.kubernetes) {
@@ -99,21 +115,25 @@ export function makeLogin(client: VaultClient, options: VaultOptions): Login {
     return {
       method: 'kubernetes',
       namespace,
-      login: () => loginAt(client, 'Kubernetes', path, namespace, async () => {
-        let jwt = k.jwt;
-        if (jwtIsFile(k.jwt)) {
-          try {
-            jwt = (await readFile(k.jwt, 'utf8')).trim();
-          } catch (err) {
-            throw new VaultError('FAILED', `failed to read the Kubernetes JWT file '${k.jwt}': ${errorMessage(err)}`);
-          }
-        }
-        return { role: k.role, jwt };
-      }),
+      login: () => loginAt(client, 'Kubernetes', path, namespace, async () => ({ role: k.role, jwt: await kubernetesJwt(k.jwt) })),
+      credentials: async () => digest(k.role, await kubernetesJwt(k.jwt)),
     };
   }
   throw new VaultError('FAILED', 'no authentication method configured (approle or kubernetes)');
 }
+
+/** The JWT itself, or the contents of the file it names (read anew at every login). */
+async function kubernetesJwt(setting: string): Promise<string> {
+  if (!jwtIsFile(setting)) return setting;
+  try {
+    return (await readFile(setting, 'utf8')).trim();
+  } catch (err) {
+    throw new VaultError('FAILED', `failed to read the Kubernetes JWT file '${setting}': ${errorMessage(err)}`);
+  }
+}
+
+/** A login Vault answered with a 4xx: the credentials are wrong, revoked or locked out. */
+export class LoginRefused extends VaultError {}
 
 async function loginAt(
   client: VaultClient,
@@ -129,6 +149,7 @@ async function loginAt(
   } catch (err) {
     throw rewrap(context, err);
   }
+  if (res.status >= 400 && res.status < 500) throw new LoginRefused('FAILED', `${context}: ${vaultErrorText(res)}`);
   if (res.status !== 200) {
     throw new VaultError(res.status === 503 ? 'UNREACHABLE' : 'FAILED', `${context}: ${vaultErrorText(res)}`);
   }
@@ -167,6 +188,8 @@ export class TokenSource {
   readonly #stop = new AbortController();
   #refreshing: Promise<void> | undefined;
   #loop: Promise<void> | undefined;
+  /** The last refused login: with which credentials, and when they may be sent again. */
+  #refused: { readonly error: VaultError; readonly credentials: string; readonly until: number } | undefined;
 
   constructor(client: VaultClient, login: Login, initial: VaultToken, opts: TokenSourceOptions = {}) {
     this.#client = client;
@@ -190,8 +213,7 @@ export class TokenSource {
   /** Logs in again unless the token already changed since `stale` was read. */
   refresh(stale: string): Promise<void> {
     if (this.#current.token !== stale) return Promise.resolve();
-    this.#refreshing ??= this.#login
-      .login()
+    this.#refreshing ??= this.#logIn()
       .then((t) => {
         this.#current = t;
       })
@@ -218,7 +240,7 @@ export class TokenSource {
       if (step.kind === 'never') return;
       if (step.kind === 'relogin') {
         try {
-          this.#current = await this.#login.login();
+          this.#current = await this.#logIn();
           ttlMs = this.#current.ttlSeconds * 1000;
         } catch (err) {
           this.#fail(err);
@@ -232,7 +254,7 @@ export class TokenSource {
       if (this.#current.renewable) next = await this.#renew(this.#current.token);
       if (!next) {
         try {
-          next = await this.#login.login();
+          next = await this.#logIn();
         } catch (err) {
           this.#fail(err);
           ttlMs = 1; // below minTtl: retry by re-login after the wait
@@ -242,6 +264,28 @@ export class TokenSource {
       await this.#clock.sleep(step.switchDelayMs, signal);
       this.#current = next;
       ttlMs = next.ttlSeconds * 1000;
+    }
+  }
+
+  /**
+   * Logs in, unless Vault refused these same credentials less than `refusedLoginWaitMs` ago: then
+   * it fails at once with that refusal, sending nothing (a storm of refused logins locks the role
+   * out, and then the corrected credentials are refused too).
+   */
+  async #logIn(): Promise<VaultToken> {
+    const credentials = (await this.#login.credentials?.()) ?? '';
+    const refused = this.#refused;
+    if (refused !== undefined && refused.credentials === credentials && this.#clock.now() < refused.until) throw refused.error;
+    try {
+      const token = await this.#login.login();
+      this.#refused = undefined;
+      return token;
+    } catch (err) {
+      if (!(err instanceof LoginRefused)) throw err;
+      const until = this.#clock.now() + this.#timing.refusedLoginWaitMs;
+      const error = new LoginRefused('FAILED', `${err.reason}; the same credentials are not sent again before ${new Date(until).toISOString()}`, { cause: err });
+      this.#refused = { error, credentials, until };
+      throw error;
     }
   }
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { systemClock, type Clock } from '../../../src/clock.ts';
-import { TokenSource, type Login, type VaultToken } from '../../../src/keystore/vault/auth.ts';
+import { LoginRefused, TokenSource, type Login, type VaultToken } from '../../../src/keystore/vault/auth.ts';
 import type { AuthAnswer } from '../../../src/keystore/vault/answers.ts';
 import type { VaultClient, VaultRequest, VaultResponse } from '../../../src/keystore/vault/client.ts';
 
@@ -18,6 +18,8 @@ interface Scenario {
   /** Tokens returned by login, in order (then a failure). */
   readonly logins?: VaultToken[];
   readonly sealed?: boolean;
+  /** A login without a token left is refused by Vault (4xx) instead of failing otherwise. */
+  readonly refused?: boolean;
   /** Number of recorded events after which the loop is stopped. */
   readonly limit: number;
   readonly want: string[];
@@ -77,6 +79,14 @@ const scenarios: Scenario[] = [
     want: ['sleep 32000', 'login', 'login', 'sleep 3000', 'login'],
   },
   {
+    title: 'refused re-login (4xx): the same credentials are not sent again for 16 min',
+    initial: { token: 'tok-1', ttlSeconds: 10, renewable: false },
+    logins: [],
+    refused: true,
+    limit: 4,
+    want: ['login', 'sleep 3000', 'sleep 3000', 'sleep 3000'],
+  },
+  {
     title: 'TTL 0: the token never expires, the loop ends',
     initial: { token: 'tok-1', ttlSeconds: 0, renewable: false },
     limit: 10,
@@ -128,7 +138,7 @@ for (const s of scenarios) {
       login: async () => {
         record('login');
         const next = logins.shift();
-        if (!next) throw new Error('login refused');
+        if (!next) throw s.refused ? new LoginRefused('FAILED', 'failed to log in: HTTP 400: invalid role or secret ID') : new Error('login refused');
         return next;
       },
     };
@@ -166,5 +176,55 @@ test('refresh: one login for concurrent callers, none for a token already replac
   assert.equal(source.token, 'tok-2');
   await source.refresh('tok-1');
   assert.equal(logins, 1, 'a stale token that was already replaced does not log in again');
+  await source.close();
+});
+
+test('refresh: credentials Vault refused are not sent again for 16 min; the callers get the refusal at once', async () => {
+  let now = 1_000_000;
+  let logins = 0;
+  const login: Login = {
+    method: 'approle',
+    namespace: '',
+    login: async () => {
+      logins++;
+      if (logins === 1) throw new LoginRefused('FAILED', "failed to log in with AppRole at 'auth/approle/login': HTTP 400: invalid role or secret ID");
+      return { token: 'tok-2', ttlSeconds: 0, renewable: false };
+    },
+    credentials: async () => 'digest-1',
+  };
+  const source = new TokenSource({} as VaultClient, login, { token: 'tok-1', ttlSeconds: 0, renewable: false }, { clock: { ...systemClock, now: () => now } });
+  const refusal = /HTTP 400: invalid role or secret ID; the same credentials are not sent again before 1970-01-01T00:32:40\.000Z$/;
+  await assert.rejects(source.refresh('tok-1'), refusal);
+  for (const at of [now + 1, now + 16 * 60_000 - 1]) {
+    now = at;
+    await assert.rejects(source.refresh('tok-1'), refusal);
+  }
+  assert.equal(logins, 1, 'no login sent while the refusal holds');
+  now += 1;
+  await source.refresh('tok-1');
+  assert.deepEqual([logins, source.token], [2, 'tok-2']);
+  await source.close();
+});
+
+test('refresh: changed credentials (a rotated JWT file) are sent at once after a refusal', async () => {
+  let logins = 0;
+  let jwt = 'stale';
+  const login: Login = {
+    method: 'kubernetes',
+    namespace: '',
+    login: async () => {
+      logins++;
+      if (jwt === 'stale') throw new LoginRefused('FAILED', "failed to log in with Kubernetes at 'auth/kubernetes/login': HTTP 400: invalid subject");
+      return { token: 'tok-2', ttlSeconds: 0, renewable: false };
+    },
+    credentials: async () => jwt,
+  };
+  const source = new TokenSource({} as VaultClient, login, { token: 'tok-1', ttlSeconds: 0, renewable: false });
+  await assert.rejects(source.refresh('tok-1'), /invalid subject/);
+  await assert.rejects(source.refresh('tok-1'), /invalid subject/);
+  assert.equal(logins, 1);
+  jwt = 'rotated';
+  await source.refresh('tok-1');
+  assert.deepEqual([logins, source.token], [2, 'tok-2']);
   await source.close();
 });
