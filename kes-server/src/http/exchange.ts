@@ -93,8 +93,9 @@ export class Http2Exchange implements Exchange, HttpResponse {
     return this;
   }
 
+  // INTERNAL_ERROR, the code Go's HTTP/2 server resets a stream with when its write deadline passes.
   tearDown(): void {
-    this.stream.close(constants.NGHTTP2_CANCEL);
+    this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
   }
 
   holdOpen(): () => void {
