@@ -78,7 +78,19 @@ export class RaftOpenBao {
     await this.#unseal();
   }
 
+  /** SIGSTOP: the process keeps its port and accepts connections, but answers nothing. */
+  pause(): void {
+    this.#proc().signal('SIGSTOP');
+  }
+
+  /** SIGCONT after `pause`. */
+  resume(): void {
+    this.#proc().signal('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    // A paused process would only die by the SIGKILL after the grace period.
+    this.#process?.signal('SIGCONT');
     await this.#process?.stop(5_000);
   }
 

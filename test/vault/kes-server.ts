@@ -27,6 +27,8 @@ export interface VaultKesOptions {
   readonly cache?: { readonly anyMs?: number; readonly unusedMs?: number; readonly offlineMs?: number };
   /** `--workers N`; default: the server's own (one). Each worker has its own key cache. */
   readonly workers?: number;
+  /** `upstream` runs the pinned minio/kes binary on the same config; default this server. */
+  readonly implementation?: 'ts' | 'upstream';
 }
 
 export interface KesAnswer {
@@ -69,6 +71,7 @@ export async function startVaultKes(o: VaultKesOptions): Promise<KesProcess> {
     clientCert: o.pki.admin.certPem,
     clientKey: o.pki.admin.keyPem,
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(o.implementation !== undefined ? { implementation: o.implementation } : {}),
     env: { [KES_VAULT_ROLE_ID_ENV]: o.credentials.roleId, [KES_VAULT_SECRET_ID_ENV]: o.credentials.secretId },
   });
 }
