@@ -229,7 +229,7 @@ describe('through MinIO, small run against both KES servers', () => {
     for (const label of ['minio/kes', 'kes-server w1']) assert.ok((result.peakRssMiB.get(label) ?? 0) > 10, `${label} peak RSS`);
   });
 
-  test('what MinIO asked each KES: one generate per PUT, one decrypt per GET, a few more of its own', () => {
+  test('what MinIO asked each KES: one generate per PUT, one decrypt per GET, a few more of its own, all over HTTP/2', () => {
     const perKes = opts.rounds * opts.clients.length * (opts.requests + opts.warmup);
     assert.deepEqual([...fronts.keys()].sort(), ['kes-server w1', 'minio/kes']);
     for (const [label, front] of fronts) {
@@ -240,6 +240,7 @@ describe('through MinIO, small run against both KES servers', () => {
         const n = front.counts.get(route) ?? 0;
         assert.ok(n >= perKes && n <= perKes + 8 * opts.rounds, `${label}: ${route} ${n} for ${perKes} objects (${seen})`);
       }
+      assert.deepEqual([...front.versions.keys()], ['2.0'], `${label}: HTTP versions ${JSON.stringify(Object.fromEntries(front.versions))}`);
     }
     assert.deepEqual(['generate', 'decrypt', 'status', 'x'].map((p) => routeOf(`/v1/${p === 'status' ? '' : 'key/'}${p}/k`)), ['generate', 'decrypt', 'status', 'x']);
   });

@@ -27,6 +27,8 @@ const HOP_BY_HOP = new Set([':status', 'connection', 'keep-alive', 'transfer-enc
 
 export class RouteCounter {
   readonly counts = new Map<string, number>();
+  /** Requests by HTTP version MinIO used (`2.0` or `1.1`). */
+  readonly versions = new Map<string, number>();
   readonly #server: Http2SecureServer;
   readonly #upstream: ClientHttp2Session;
   readonly #sockets = new Set<TLSSocket>();
@@ -52,6 +54,7 @@ export class RouteCounter {
       const path = req.url;
       const route = routeOf(path);
       front.counts.set(route, (front.counts.get(route) ?? 0) + 1);
+      front.versions.set(req.httpVersion, (front.versions.get(req.httpVersion) ?? 0) + 1);
       const headers: IncomingHttpHeaders = { ':method': req.method, ':path': path };
       for (const name of ['content-type', 'content-length', 'accept']) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
       const forwarded = upstream.request(headers);
