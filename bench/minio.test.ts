@@ -83,11 +83,14 @@ test('table: ratio to minio/kes per operation and client count, footer per KES',
   assert.equal(rows[0].requests, 300);
   assert.equal(rows[0].reqPerSec, 500); // median of 1000, 500, 250
   assert.equal(rows[1].ratio, 400 / 500);
+  assert.deepEqual(rows[1].roundRatios, { min: 0.5, max: 1 }); // 500/1000, 400/500, 250/250
+  assert.equal(rows[0].roundRatios, null);
   const lines = renderMinioTable(rows).trimEnd().split('\n');
-  assert.match(lines[0], /^server\s+op\s+clients\s+requests\s+req\/s\s+p50 ms\s+p99 ms\s+vs minio\/kes$/);
-  assert.match(lines[3], /^kes-server w1\s+PUT\s+16\s+300\s+400\s+2\.00\s+9\.00\s+0\.80x$/);
+  assert.match(lines[0], /^server\s+op\s+clients\s+requests\s+req\/s\s+p50 ms\s+p99 ms\s+vs minio\/kes\s+rounds$/);
+  assert.match(lines[2], /^minio\/kes\s+PUT\s+16\s+300\s+500\s+2\.00\s+9\.00\s+ref$/);
+  assert.match(lines[3], /^kes-server w1\s+PUT\s+16\s+300\s+400\s+2\.00\s+9\.00\s+0\.80x\s+0\.50-1\.00$/);
   const alone = renderMinioTable(withRatios([combine('kes-server w1', 'GET', 64, [s(100, 10)])], 'minio/kes'));
-  assert.match(alone.split('\n')[2], /\s-$/, 'no reference row: no ratio');
+  assert.match(alone.split('\n')[2], /\s-\s*$/, 'no reference row: no ratio');
   const footer = renderFooter([totals('minio/kes', 'PUT', [s(100, 10), s(100, 20)]), totals('kes-server w1', 'PUT', [s(100, 40)])]);
   assert.match(footer, /KES CPU ms per S3 request .*: minio\/kes PUT 0\.150, kes-server w1 PUT 0\.400 \(2\.67x\)/);
   assert.match(footer, /MinIO \+ KES CPU ms per S3 request: minio\/kes PUT 0\.650, kes-server w1 PUT 0\.900 \(1\.38x\)/);

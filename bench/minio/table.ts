@@ -29,32 +29,43 @@ export interface MinioRow {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly timeLimited: boolean;
+  /** req/s of each round, in round order. */
+  readonly roundReqPerSec: readonly number[];
   /** req/s ÷ the reference's req/s for the same operation and clients; null on the reference. */
   readonly ratio: number | null;
+  /**
+   * Lowest and highest ratio of one round's pair of phases (same round, same cell): how far the
+   * machine's background load moved the ratio. Null on the reference row.
+   */
+  readonly roundRatios: { readonly min: number; readonly max: number } | null;
 }
 
-export function combine(server: string, op: string, clients: number, samples: readonly MinioSample[]): Omit<MinioRow, 'ratio'> {
+export function combine(server: string, op: string, clients: number, samples: readonly MinioSample[]): Omit<MinioRow, 'ratio' | 'roundRatios'> {
+  const roundReqPerSec = samples.map((s) => (s.requests * 1000) / s.elapsedMs);
   return {
     server,
     op,
     clients,
     requests: samples.reduce((n, s) => n + s.requests, 0),
-    reqPerSec: median(samples.map((s) => (s.requests * 1000) / s.elapsedMs)),
+    reqPerSec: median(roundReqPerSec),
+    roundReqPerSec,
     p50Ms: median(samples.map((s) => s.p50Ms)),
     p99Ms: median(samples.map((s) => s.p99Ms)),
     timeLimited: samples.some((s) => s.timeLimited),
   };
 }
 
-export function withRatios(rows: ReadonlyArray<Omit<MinioRow, 'ratio'>>, reference: string): MinioRow[] {
+export function withRatios(rows: ReadonlyArray<Omit<MinioRow, 'ratio' | 'roundRatios'>>, reference: string): MinioRow[] {
   return rows.map((r) => {
-    if (r.server === reference) return { ...r, ratio: null };
+    if (r.server === reference) return { ...r, ratio: null, roundRatios: null };
     const ref = rows.find((x) => x.server === reference && x.op === r.op && x.clients === r.clients);
-    return { ...r, ratio: ref !== undefined && ref.reqPerSec > 0 ? r.reqPerSec / ref.reqPerSec : Number.NaN };
+    if (ref === undefined || ref.reqPerSec <= 0) return { ...r, ratio: Number.NaN, roundRatios: null };
+    const perRound = r.roundReqPerSec.flatMap((v, i) => (i < ref.roundReqPerSec.length ? [v / ref.roundReqPerSec[i]] : []));
+    return { ...r, ratio: r.reqPerSec / ref.reqPerSec, roundRatios: perRound.length === 0 ? null : { min: Math.min(...perRound), max: Math.max(...perRound) } };
   });
 }
 
-const HEADER = ['server', 'op', 'clients', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'vs minio/kes'];
+const HEADER = ['server', 'op', 'clients', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'vs minio/kes', 'rounds'];
 const TEXT_COLUMNS = 2;
 
 /** Aligned plain-text table (text left, numbers right); `*` marks a loop stopped by its time limit. */
@@ -68,6 +79,7 @@ export function renderMinioTable(rows: readonly MinioRow[]): string {
     r.p50Ms.toFixed(2),
     r.p99Ms.toFixed(2),
     r.ratio === null ? 'ref' : Number.isNaN(r.ratio) ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.roundRatios === null ? '' : `${r.roundRatios.min.toFixed(2)}-${r.roundRatios.max.toFixed(2)}`,
   ]);
   const all = [HEADER, ...body];
   const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c].length)));
