@@ -5,6 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
+import { runLog, runLogDir } from '../sandbox/log-sweep.ts';
+import { redactDevSecrets } from '../sandbox/openbao.ts';
 import { tarFiles } from './tar.ts';
 import type { Environment, Pending, ProviderModule, Realized, TypeRealizer } from './types.ts';
 
@@ -239,9 +241,24 @@ const container: TypeRealizer = {
     return { id, name: i.name };
   },
   async delete(r: Realized) {
+    await keepContainerLog(r.outputs.id, r.inputs.name ?? r.name);
     await call(`container ${r.name}`, 'DELETE', `/containers/${r.outputs.id}?force=true&v=true`, undefined, [404]);
   },
 };
+
+/**
+ * The container's output joins the test run's logs before the container goes (a dev OpenBao's
+ * banner prints its root token and unseal key by design: those two lines are redacted).
+ */
+export function keepContainerLog(id: string, name: string): Promise<void> {
+  if (runLogDir() === undefined) return Promise.resolve();
+  return new Promise((resolve) =>
+    execFile('docker', ['logs', id], { maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+      if (!err) runLog(`container-${name}.log`)(redactDevSecrets(`${stdout}${stderr}`));
+      resolve();
+    }),
+  );
+}
 
 /** Extra networks and uploads, before the container starts. */
 async function configure(what: string, id: string, i: Record<string, any>): Promise<void> {

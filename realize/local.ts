@@ -7,6 +7,7 @@
 import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import { createCertificate } from '../kes-server/src/tls/x509.ts';
 import type { ExtKeyUsage } from '../kes-server/src/tls/x509.ts';
+import { registerSecret } from '../sandbox/log-sweep.ts';
 
 /** The input fields each local type understands; anything else is refused. */
 export const LOCAL_FIELDS: Record<string, readonly string[]> = {
@@ -42,9 +43,13 @@ export function computeLocal(type: string, name: string, inputs: Record<string, 
     case 'tls:index/privateKey:PrivateKey': {
       if (inputs.algorithm !== 'ECDSA' || (inputs.ecdsaCurve ?? 'P224') !== 'P256') throw new Error(`realize: ${type} ${name}: only ECDSA P256 keys are realized`);
       const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const privateKeyPem = pair.privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+      const privateKeyPemPkcs8 = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      registerSecret(`${name} private key`, privateKeyPem);
+      registerSecret(`${name} private key`, privateKeyPemPkcs8);
       return {
-        privateKeyPem: pair.privateKey.export({ type: 'sec1', format: 'pem' }).toString(),
-        privateKeyPemPkcs8: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        privateKeyPem,
+        privateKeyPemPkcs8,
         publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       };
     }
@@ -83,10 +88,14 @@ export function computeLocal(type: string, name: string, inputs: Record<string, 
       });
       return { certPem, validityEndTime: notAfter.toISOString() };
     }
-    case 'random:index/randomPassword:RandomPassword':
-      return { result: password(inputs) };
+    case 'random:index/randomPassword:RandomPassword': {
+      const result = password(inputs);
+      registerSecret(`${name} password`, result);
+      return { result };
+    }
     case 'random:index/randomBytes:RandomBytes': {
       const b = randomBytes(inputs.length);
+      registerSecret(`${name} bytes`, b);
       return { base64: b.toString('base64'), hex: b.toString('hex') };
     }
   }

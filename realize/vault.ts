@@ -3,6 +3,7 @@
  * documents them. The provider resource holds the address and token the others use.
  */
 import type { Pending, ProviderModule, Realized, TypeRealizer } from './types.ts';
+import { registerVaultExchange } from '../sandbox/log-sweep.ts';
 
 async function vaultCall(what: string, p: Record<string, any> | undefined, method: string, path: string, namespace: string | undefined, body?: unknown): Promise<any> {
   if (!p?.address || !p.token) throw new Error(`realize: ${what}: no vault provider with an address and token`);
@@ -15,7 +16,9 @@ async function vaultCall(what: string, p: Record<string, any> | undefined, metho
     // Vault's errors name the path and the reason, never a submitted value.
     throw new Error(`realize: ${what}: ${method} /v1/${path} answered ${res.status}: ${text.trim().slice(0, 300)}`);
   }
-  return text ? JSON.parse(text) : undefined;
+  const answer = text ? JSON.parse(text) : undefined;
+  registerVaultExchange(p.token, answer);
+  return answer;
 }
 
 const provider: TypeRealizer = {

@@ -35,6 +35,7 @@ import {
 } from '../components/render/vault.ts';
 import type { KesVaultLayout } from '../components/render/vault.ts';
 import { KesProcess, kesRequest } from './kes-process.ts';
+import { registerSecret } from './log-sweep.ts';
 import { Minio } from './minio.ts';
 import { freePort } from './process.ts';
 
@@ -97,6 +98,7 @@ export class Pki {
     this.dir = dir;
     mkdirSync(dir, { recursive: true });
     const pair = createKeyPair('ecdsa-p256');
+    registerSecret('sandbox CA private key', pair.privateKeyPem);
     this.#caKey = pair.privateKey;
     this.caPem = createCertificate({ ...x509Fields(caCertSpec('minio-sse-kes sandbox CA'), backdated()), publicKey: pair.publicKey, signingKey: pair.privateKey });
     this.#ca = new X509Certificate(this.caPem);
@@ -110,6 +112,7 @@ export class Pki {
   /** Issues a certificate from `spec` (default: a client certificate named `name`), signed by the CA. */
   issue(name: string, spec: CertSpec = clientCertSpec(name)): Credential {
     const pair = createKeyPair('ecdsa-p256');
+    registerSecret(`sandbox ${name} private key`, pair.privateKeyPem);
     const certPem = createCertificate({ ...x509Fields(spec, backdated()), publicKey: pair.publicKey, signingKey: this.#caKey, issuer: this.#ca });
     const certFile = join(this.dir, `${name}.crt`);
     const keyFile = join(this.dir, `${name}.key`);
@@ -180,6 +183,7 @@ export class Deployment {
     const pki = new Pki(join(dir, 'pki'));
     const defaultKey = options.defaultKey ?? 'minio-default';
     const apiKey = options.minioAuth === 'api-key' ? generateApiKey() : undefined;
+    registerSecret('sandbox API key', apiKey?.toString());
     const minioIdentity = apiKey?.identity ?? pki.minio.identity;
     const presented = options.minioIdentityKnown === false ? pki.issue('minio-unknown') : pki.minio;
 
@@ -268,5 +272,7 @@ function layoutArgs(layout: KesVaultLayout): { engine: string; version: 'v1' | '
 }
 
 function randomPassword(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString('base64url');
+  const password = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString('base64url');
+  registerSecret('sandbox password', password);
+  return password;
 }

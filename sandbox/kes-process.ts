@@ -7,6 +7,7 @@
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registerKesBodies } from './log-sweep.ts';
 import { peerPath } from './peers.ts';
 import { ManagedProcess, baseEnv, waitUntil } from './process.ts';
 
@@ -166,7 +167,11 @@ export function kesRequest(base: string, path: string, options: KesRequestOption
           if (size > 1 << 20) res.destroy(new Error('kes response larger than 1 MiB'));
           else chunks.push(chunk);
         });
-        res.once('end', () => resolveRequest({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.once('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          registerKesBodies(options.body, body);
+          resolveRequest({ status: res.statusCode ?? 0, body });
+        });
         res.once('error', reject);
       },
     );

@@ -24,6 +24,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registerSecret, registerVaultExchange, runLog } from './log-sweep.ts';
 import { peerPath } from './peers.ts';
 import { freePort } from './process.ts';
 
@@ -116,6 +117,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startOpenBao(options: OpenBaoOptions = {}): Promise<OpenBao> {
   const bin = peerPath('bao');
   const rootToken = options.rootToken ?? 'root';
+  registerSecret('vault root token', rootToken);
   const tls = options.tls ?? false;
   const dir = await mkdtemp(join(tmpdir(), 'openbao-test-'));
   const port = await freePortPair();
@@ -164,6 +166,8 @@ export async function startOpenBao(options: OpenBaoOptions = {}): Promise<OpenBa
   const exitPromise = new Promise<void>((resolve) => {
     child.once('exit', () => {
       exited = true;
+      // The run keeps the server's output, without the dev banner's unseal key and root token.
+      runLog('openbao-dev.log')(redactDevSecrets(out));
       resolve();
     });
     child.once('error', (err) => {
@@ -291,6 +295,7 @@ export function baoRequest(
           } catch {
             parsed = text;
           }
+          registerVaultExchange(opts.token, parsed);
           resolve({ status: res.statusCode ?? 0, body: parsed });
         });
       },

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { keepLog, logComplete } from './log-sweep.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A TCP port that was free on 127.0.0.1 a moment ago (the kernel picked it for port 0). */
@@ -65,6 +66,7 @@ export class ManagedProcess {
     this.name = options.name;
     this.logFile = options.logFile;
     const fd = openSync(options.logFile, 'a');
+    keepLog(options.logFile);
     try {
       this.#child = spawn(options.command, options.args, {
         env: options.env,
@@ -90,6 +92,7 @@ export class ManagedProcess {
       });
       child.once('exit', (code, signal) => {
         live.delete(child);
+        logComplete(options.logFile);
         this.#exit = { code, signal };
         resolve(this.#exit);
       });

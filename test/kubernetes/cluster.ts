@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeApi, kubeAccessFromKubeconfig } from '../../realize/kubernetes.ts';
+import { runLog, runLogDir } from '../../sandbox/log-sweep.ts';
 
 export const clusterScript = fileURLToPath(new URL('../../scripts/kube-cluster.sh', import.meta.url));
 const kubeDir = join(process.env.MINIO_SSE_KES_CACHE ?? join(homedir(), '.cache', 'minio-sse-kes'), 'kube');
@@ -36,6 +37,24 @@ export interface Cluster {
   readonly api: KubeApi;
   /** kubectl against the cluster; throws with stderr on a non-zero exit. */
   kubectl(args: string[], input?: string): string;
+}
+
+/** The logs of every pod of `namespace` join the test run's logs (before the cluster stops). */
+export function keepPodLogs(cluster: Cluster, namespace: string): void {
+  if (runLogDir() === undefined) return;
+  let pods: string[];
+  try {
+    pods = cluster.kubectl(['-n', namespace, 'get', 'pods', '-o', 'name']).split('\n').filter(Boolean);
+  } catch {
+    return; // the cluster or the namespace never came up
+  }
+  for (const pod of pods) {
+    try {
+      runLog(`${namespace}-${pod.replace('pod/', '')}.log`)(cluster.kubectl(['-n', namespace, 'logs', pod, '--all-containers=true', '--prefix=true']));
+    } catch {
+      // a pod that never started has no log
+    }
+  }
 }
 
 let release: (() => void) | undefined;

@@ -22,7 +22,7 @@ import { captureStack } from '../../realize/capture.ts';
 import type { Capture, CapturedResource } from '../../realize/capture.ts';
 import { up } from '../../realize/index.ts';
 import type { Realized } from '../../realize/types.ts';
-import { MACHINE_IP, clusterScript, releaseCluster, runPrefix, startCluster, stopCluster } from './cluster.ts';
+import { MACHINE_IP, clusterScript, keepPodLogs, releaseCluster, runPrefix, startCluster, stopCluster } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
 import { clusterRelay, resolveInCluster } from './stack.ts';
 import { testData, workDir } from '../e2e/helpers.ts';
@@ -111,6 +111,7 @@ describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
   }, { timeout: 1_800_000 });
 
   after(async () => {
+    if (cluster as Cluster | undefined) for (const namespace of [ns, `${runPrefix}-tenant`]) keepPodLogs(cluster, namespace);
     await relay?.close();
     await bao?.stop();
     work.remove();

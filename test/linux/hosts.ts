@@ -16,6 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runLog, runLogDir } from '../../sandbox/log-sweep.ts';
 import { freePort } from '../../sandbox/process.ts';
 
 const HOST_DIR = fileURLToPath(new URL('./host/', import.meta.url));
@@ -126,6 +127,10 @@ export async function startHosts(
       );
     },
     async remove() {
+      // The hosts' journals (MinIO, KES, every unit) join the test run's logs.
+      if (runLogDir() !== undefined) {
+        for (const h of hosts) runLog(`${h.container}-journal.log`)(await docker('exec', h.container, 'journalctl', '--no-pager', '-o', 'short-iso').catch(() => ''));
+      }
       await docker('rm', '-f', '-v', ...hosts.map((h) => h.container)).catch(() => '');
       await docker('network', 'rm', network).catch(() => '');
       rmSync(dir, { recursive: true, force: true });

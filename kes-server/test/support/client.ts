@@ -1,6 +1,7 @@
 /** A minimal mTLS client speaking HTTP/1.1 (node:https) or HTTP/2 (node:http2). */
 import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
+import { registerKesBodies } from '../../../sandbox/log-sweep.ts';
 
 export interface ClientCredential {
   readonly cert: string;
@@ -30,8 +31,10 @@ export interface CallResult {
 }
 
 /** Sends one request on a fresh connection and reads the whole response. */
-export function call(o: CallOptions): Promise<CallResult> {
-  return o.http2 ? call2(o) : call1(o);
+export async function call(o: CallOptions): Promise<CallResult> {
+  const result = await (o.http2 ? call2(o) : call1(o));
+  registerKesBodies(o.body, result.body);
+  return result;
 }
 
 function call1(o: CallOptions): Promise<CallResult> {

@@ -9,6 +9,7 @@ import { type KesServerOptions, KesServer } from '../../src/server.ts';
 import type { ApiOverride } from '../../src/http/routes.ts';
 import type { PolicyDefinitions } from '../../src/auth/policy.ts';
 import type { Pki } from './pki.ts';
+import { runLog } from '../../../sandbox/log-sweep.ts';
 
 export interface TestServer {
   readonly server: KesServer;
@@ -34,6 +35,7 @@ export async function startKes(t: TestContext | { after: (fn: () => Promise<void
   const store = o.store ?? new MemKeyStore();
   const errorLines: string[] = [];
   const auditLines: string[] = [];
+  const keep = runLog('kes-test-server.log');
   const server = new KesServer({
     admin: o.admin,
     policies: o.policies ?? new Map(),
@@ -41,8 +43,8 @@ export async function startKes(t: TestContext | { after: (fn: () => Promise<void
     cache: new KeyCache(store, { anyMs: 300_000, unusedMs: 30_000, offlineMs: 0 }),
     keys: o.keys ?? [],
     tls: { key: pki.server.key, cert: pki.server.cert, password: '', ca: [pki.caCert], auth: o.auth ?? false },
-    errorLog: new ErrorLog({ level: o.errorLevel ?? -4, console: (l) => errorLines.push(l) }),
-    auditLog: new AuditLog({ level: 0, console: (l) => auditLines.push(l) }),
+    errorLog: new ErrorLog({ level: o.errorLevel ?? -4, console: (l) => (keep(l), errorLines.push(l)) }),
+    auditLog: new AuditLog({ level: 0, console: (l) => (keep(l), auditLines.push(l)) }),
     ...o.extra,
   });
   const addr = await server.listen('127.0.0.1:0');

@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { generateApiKey, type ApiKey } from '../../src/auth/api-key.ts';
 import { identityOfCertificate } from '../../src/auth/identity.ts';
 import { clientCertificateOfApiKey, createCertificate, createKeyPair, type KeyKind } from '../../src/tls/x509.ts';
+import { registerSecret } from '../../../sandbox/log-sweep.ts';
 
 export interface Credential {
   readonly cert: string;
@@ -34,6 +35,7 @@ const DAY = 24 * 3600 * 1000;
 
 export function makePki(): Pki {
   const caKeys = createKeyPair('ecdsa-p256');
+  registerSecret('test CA private key', caKeys.privateKeyPem);
   const caCert = createCertificate({
     commonName: 'kes test CA',
     publicKey: caKeys.publicKey,
@@ -44,6 +46,7 @@ export function makePki(): Pki {
   const issuer = new X509Certificate(caCert);
   const issue = (name: string, kind: KeyKind, usage: 'serverAuth' | 'clientAuth', selfSigned: boolean, extra: { expired?: boolean; isCA?: boolean } = {}): Credential => {
     const keys = createKeyPair(kind);
+    registerSecret(`test ${name} private key`, keys.privateKeyPem);
     const cert = createCertificate({
       commonName: name,
       publicKey: keys.publicKey,
@@ -66,6 +69,7 @@ export function makePki(): Pki {
     selfSignedClient: (name, kind = 'ecdsa-p256') => issue(name, kind, 'clientAuth', true),
     apiKeyClient: () => {
       const apiKey = generateApiKey();
+      registerSecret('test API key', apiKey.toString());
       const { cert, key } = clientCertificateOfApiKey(apiKey);
       return { cert, key, identity: apiKey.identity, apiKey };
     },
