@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { LOG_DIR_ENV, runLogDir } from '../sandbox/log-sweep.ts';
 
 /** One declared resource. Keys are `<type>::<name>` (the last two parts of its URN). */
 export interface CapturedResource {
@@ -67,6 +68,12 @@ export function stackConfig(file: string): Record<string, string> {
   return Object.fromEntries(Object.entries(doc?.config ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
+/** The test run's log folder, so the secrets the program makes (keys, passwords) are registered. */
+const logDirEnv = (): Record<string, string> => {
+  const dir = runLogDir();
+  return dir === undefined ? {} : { [LOG_DIR_ENV]: dir };
+};
+
 /** Runs the program for one stack and returns what it declared. */
 export async function captureStack(o: CaptureOptions): Promise<Capture> {
   const config = stackConfig(o.configFile);
@@ -77,7 +84,7 @@ export async function captureStack(o: CaptureOptions): Promise<Capture> {
     const request = join(dir, 'request.json');
     const result = join(dir, 'capture.json');
     writeFileSync(request, JSON.stringify({ project: PROJECT, stack: o.stack, config, secretKeys: (o.secret ?? []).map((k) => `${PROJECT}:${k}`) }), { mode: 0o600 });
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}), ...o.env };
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}), ...logDirEnv(), ...o.env };
     await new Promise<void>((resolve, reject) => {
       execFile(process.execPath, [RUNNER, request, result], { env, maxBuffer: 16 << 20, timeout: 120_000 }, (err, _stdout, stderr) => {
         if (err) reject(new Error(`realize: capturing stack ${o.stack} failed: ${stderr.trim().split('\n').slice(-5).join('\n') || err.message}`));
