@@ -2,7 +2,9 @@
  * Pulumi.container.yaml realized on the real engine against an existing Vault (an OpenBao dev
  * server started here on the Docker bridge's gateway address, outside the stack): two KES replicas,
  * four MinIO nodes in distributed mode. One KES killed under a stream of PUTs fails none of them;
- * a restart of every container of the stack loses nothing; teardown leaves nothing behind.
+ * a restart of every container of the stack loses nothing; a paused KES replica and a paused
+ * OpenBao (keys cached) fail no PUT or GET and everything serves again after unpause; teardown
+ * leaves nothing behind.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { destroy } from '../../realize/index.ts';
-import { containersOf, docker, healthOf, leftovers, localImages, realize, realizeEnv, runId, stackFile, waitHealthy } from './helpers.ts';
+import { keepContainerLog } from '../../realize/docker.ts';
+import { containersOf, docker, dockerTry, healthOf, leftovers, localImages, mcFor, realize, realizeEnv, runId, stackFile, waitHealthy } from './helpers.ts';
 import type { RealizedStack } from './helpers.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -28,7 +31,7 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containers survive a KES kill under load and a full restart', async (t) => {
+test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containers survive a KES kill, a full restart, a paused KES and a paused OpenBao under load', async (t) => {
   const env = realizeEnv();
   // The existing Vault: reachable from the machine and from the stack's network through the
   // bridge gateway, an address of this machine.
@@ -43,6 +46,7 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
   let s: RealizedStack | undefined;
   t.after(async () => {
     if (s) await destroy(s.state, env).catch(() => undefined);
+    await keepContainerLog(vault, vault);
     docker('rm', '-f', vault);
     for (const v of leftovers(`sse-${runId}-ctr`)) docker('volume', 'rm', '-f', v);
   });
@@ -115,6 +119,97 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
       assert.equal(sha256(await res.Body!.transformToByteArray()), digest, key);
     }
     assert.deepEqual(new Set(Object.values(healthOf(stack.prefix))), new Set(['healthy']));
+  });
+
+  /**
+   * Four clients each PUT a new object and GET it back, over and over, while `fault` runs; every
+   * failure is kept. Each request counts as during the fault if any part of it overlapped it.
+   */
+  const traffic = async (fault: () => Promise<void>) => {
+    const failures: string[] = [];
+    const during: number[] = [];
+    const outside: number[] = [];
+    let phase: 'before' | 'fault' | 'after' = 'before';
+    let after = 0;
+    let running = true;
+    let n = 0;
+    const timed = async (what: string, op: () => Promise<void>) => {
+      const start = performance.now();
+      const started = phase;
+      await op().catch((e: Error) => failures.push(`${what}: ${e.name} ${e.message}`));
+      if (started === 'after') after++;
+      (started === 'fault' || (started === 'before' && phase !== 'before') ? during : outside).push(performance.now() - start);
+    };
+    const client = async (c: number) => {
+      while (running) {
+        const key = `fault/${c}-${n++}`;
+        await timed(`PUT ${key}`, () => put(key));
+        await timed(`GET ${key}`, async () => {
+          const res = await s3.send(new GetObjectCommand({ Bucket: 'secure-data', Key: key }));
+          assert.equal(sha256(await res.Body!.transformToByteArray()), stored.get(key));
+        });
+      }
+    };
+    const clients = [0, 1, 2, 3].map(client);
+    await new Promise((r) => setTimeout(r, 2000));
+    phase = 'fault';
+    await fault();
+    phase = 'after';
+    await new Promise((r) => setTimeout(r, 4000));
+    running = false;
+    await Promise.all(clients);
+    const max = (l: number[]) => Math.round(Math.max(0, ...l));
+    const p50 = (l: number[]) => Math.round([...l].sort((a, b) => a - b)[Math.floor(l.length / 2)] ?? 0);
+    return { failures, requests: during.length + outside.length, during: during.length, after, maxDuring: max(during), p50During: p50(during), maxOutside: max(outside), p50Outside: p50(outside) };
+  };
+  const pauseFor = async (container: string, ms: number) => {
+    docker('pause', container);
+    try {
+      await new Promise((r) => setTimeout(r, ms));
+    } finally {
+      docker('unpause', container);
+    }
+  };
+
+  await t.test('docker pause of a KES replica under PUTs and GETs: no request fails, those on the frozen replica wait for it; all serve after unpause', async () => {
+    // MinIO's KES client has no response timeout: a request on a kept-alive connection to a
+    // frozen replica waits for it (a killed one refuses at once and MinIO tries the other).
+    const kes1 = `${stack.prefix}-kes-1`;
+    const r = await traffic(() => pauseFor(kes1, 10_000));
+    console.log(`# KES replica paused 10 s: ${JSON.stringify(r)}`);
+    assert.deepEqual(r.failures, []);
+    assert.ok(r.maxDuring < 10_000 + 15_000, `the longest request waited ${r.maxDuring} ms`);
+    assert.ok(r.after > 20, `requests after unpause: ${r.after}`);
+    assert.ok(r.maxOutside < 5_000, `the longest request outside the pause took ${r.maxOutside} ms`);
+    // The thawed replica answers its own health probe (readiness through its TLS listener).
+    assert.equal((await dockerTry('exec', kes1, 'node', 'src/cli/healthcheck.ts')).code, 0);
+    await waitHealthy(stack.prefix, 60_000);
+  });
+
+  await t.test('docker pause of OpenBao under PUTs and GETs with cached keys: no request fails; after unpause a new key is created in OpenBao and serves', async () => {
+    const r = await traffic(() => pauseFor(vault, 10_000));
+    console.log(`# OpenBao paused 10 s: ${JSON.stringify(r)}`);
+    assert.deepEqual(r.failures, []);
+    assert.ok(r.during > 20, `requests completed while OpenBao was paused: ${r.during}`);
+    assert.ok(r.maxDuring < 5_000, `the longest request during the pause took ${r.maxDuring} ms`);
+    const health = await fetch(`${address}/v1/sys/health`);
+    assert.equal(health.status, 200);
+    // A new key goes through KES into OpenBao; a PUT with it is served by whichever replica.
+    const mc = mcFor(stack);
+    try {
+      mc.run('admin', 'kms', 'key', 'create', 's', 'after-pause');
+    } finally {
+      mc.remove();
+    }
+    const inVault = await fetch(`${address}/v1/kes-minio/minio?list=true`, { headers: { 'X-Vault-Token': token } }).then((r) => r.json() as Promise<{ data: { keys: string[] } }>);
+    assert.ok(inVault.data.keys.includes('after-pause'), inVault.data.keys.join(' '));
+    const body = randomBytes(4096);
+    const res = await s3.send(new PutObjectCommand({ Bucket: 'secure-data', Key: 'after-pause', Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'after-pause' }));
+    assert.equal(res.SSEKMSKeyId?.endsWith('after-pause'), true, String(res.SSEKMSKeyId));
+    stored.set('after-pause', sha256(body));
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'secure-data', Key: 'after-pause' }));
+    assert.equal(sha256(await got.Body!.transformToByteArray()), sha256(body));
+    await waitHealthy(stack.prefix, 60_000);
   });
 
   await t.test('teardown removes every container and network of the stack; the data volumes and the K/V mount it retains stay', async () => {
