@@ -18,6 +18,7 @@ import { OptionsError } from './options.ts';
 import { makeCredentials, writeConfigs } from './setup.ts';
 import { parseKesCounts } from './minio/kes-counts.ts';
 import { CheckError, runLoad, type LoadSpec } from './minio/load.ts';
+import { runWaitMs } from './minio/measure.ts';
 import { parseMinioOptions } from './minio/options.ts';
 import { RouteCounter, routeOf } from './minio/route-counter.ts';
 import { runMinioBench } from './minio/run.ts';
@@ -37,6 +38,14 @@ test('SigV4: the signatures of the AWS S3 documentation examples', () => {
   const listObjects = signer.sign({ ...base, method: 'GET', path: '/', query: { 'max-keys': '2', prefix: 'J' } });
   assert.match(listObjects.authorization, /,Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7$/);
   assert.equal(uriEncode("a b!*'()/"), 'a%20b%21%2A%27%28%29%2F');
+});
+
+test('run-queue wait: summed over the threads of a process, 0 for a process that is gone', async () => {
+  // This process waits for a CPU now and then; the counter only grows.
+  const a = await runWaitMs(process.pid);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(a >= 0 && (await runWaitMs(process.pid)) >= a);
+  assert.equal(await runWaitMs(2 ** 22 + 1), 0);
 });
 
 test('KES request counters: success, error and failure summed over codes; other families ignored', () => {
@@ -71,7 +80,7 @@ test('options: defaults, lists and errors', () => {
 
 test('table: ratio to minio/kes per operation and client count, footer per KES', () => {
   const s = (elapsedMs: number, kesCpuMs: number): MinioSample => ({
-    requests: 100, elapsedMs, p50Ms: 2, p99Ms: 9, timeLimited: false, kesCpuMs, minioCpuMs: 50, kesRequests: 100, kesErrors: 0, otherKesRequests: 0,
+    requests: 100, elapsedMs, p50Ms: 2, p99Ms: 9, timeLimited: false, kesCpuMs, minioCpuMs: 50, kesRunWaitMs: 5, minioRunWaitMs: 20, kesRequests: 100, kesErrors: 0, otherKesRequests: 0,
   });
   const rows = withRatios(
     [
@@ -94,6 +103,7 @@ test('table: ratio to minio/kes per operation and client count, footer per KES',
   const footer = renderFooter([totals('minio/kes', 'PUT', [s(100, 10), s(100, 20)]), totals('kes-server w1', 'PUT', [s(100, 40)])]);
   assert.match(footer, /KES CPU ms per S3 request .*: minio\/kes PUT 0\.150, kes-server w1 PUT 0\.400 \(2\.67x\)/);
   assert.match(footer, /MinIO \+ KES CPU ms per S3 request: minio\/kes PUT 0\.650, kes-server w1 PUT 0\.900 \(1\.38x\)/);
+  assert.match(footer, /run-queue wait ms per S3 request .*KES \/ MinIO: minio\/kes PUT 0\.050 \/ 0\.200, kes-server w1 PUT 0\.050 \/ 0\.200/);
   assert.match(footer, /KES requests per S3 request .*: minio\/kes PUT 1\.000, kes-server w1 PUT 1\.000; KES 4xx\/5xx answers: 0; requests reaching the idle KES: 0/);
 });
 
@@ -226,6 +236,7 @@ describe('through MinIO, small run against both KES servers', () => {
         assert.equal(s.kesErrors, 0, key);
         assert.equal(s.otherKesRequests, 0, key);
         assert.ok(s.minioCpuMs > 0, `${key}: MinIO CPU measured`);
+        assert.ok(s.kesRunWaitMs >= 0 && s.minioRunWaitMs >= 0, `${key}: run-queue waits`);
       }
     }
     assert.equal(result.totals.length, 4);

@@ -11,6 +11,9 @@ export interface MinioSample {
   /** CPU time (user + system) of the KES server and of MinIO during the loop, ms. */
   readonly kesCpuMs: number;
   readonly minioCpuMs: number;
+  /** Time the KES server's and MinIO's threads waited for a CPU while runnable during the loop, ms. */
+  readonly kesRunWaitMs: number;
+  readonly minioRunWaitMs: number;
   /** KES API requests answered during the loop (its metrics), and how many were 4xx/5xx. */
   readonly kesRequests: number;
   readonly kesErrors: number;
@@ -94,6 +97,8 @@ export interface CostTotals {
   readonly requests: number;
   readonly kesCpuMs: number;
   readonly minioCpuMs: number;
+  readonly kesRunWaitMs: number;
+  readonly minioRunWaitMs: number;
   readonly kesRequests: number;
   readonly kesErrors: number;
   readonly otherKesRequests: number;
@@ -107,6 +112,8 @@ export function totals(server: string, op: string, samples: readonly MinioSample
     requests: sum((s) => s.requests),
     kesCpuMs: sum((s) => s.kesCpuMs),
     minioCpuMs: sum((s) => s.minioCpuMs),
+    kesRunWaitMs: sum((s) => s.kesRunWaitMs),
+    minioRunWaitMs: sum((s) => s.minioRunWaitMs),
     kesRequests: sum((s) => s.kesRequests),
     kesErrors: sum((s) => s.kesErrors),
     otherKesRequests: sum((s) => s.otherKesRequests),
@@ -131,6 +138,7 @@ export function renderFooter(all: readonly CostTotals[], reference = 'minio/kes'
     `KES CPU ms per S3 request (user + system from /proc/<pid>/stat during the measured loops): ${per(withRatio(kes))}`,
     `MinIO CPU ms per S3 request, by the KES it used: ${per((t) => (t.minioCpuMs / t.requests).toFixed(3))}`,
     `MinIO + KES CPU ms per S3 request: ${per(withRatio(both))}`,
+    `run-queue wait ms per S3 request (runnable, waiting for a CPU; /proc/<pid>/task/*/schedstat), KES / MinIO: ${per((t) => `${(t.kesRunWaitMs / t.requests).toFixed(3)} / ${(t.minioRunWaitMs / t.requests).toFixed(3)}`)}`,
     `KES requests per S3 request (KES /v1/metrics): ${per((t) => (t.kesRequests / t.requests).toFixed(3))}; KES 4xx/5xx answers: ${all.reduce((n, t) => n + t.kesErrors, 0)}; requests reaching the idle KES: ${all.reduce((n, t) => n + t.otherKesRequests, 0)}`,
   ].join('\n') + '\n';
 }
