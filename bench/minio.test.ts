@@ -68,7 +68,7 @@ test('options: defaults, lists and errors', () => {
   const d = parseMinioOptions([])!;
   assert.deepEqual(
     { requests: d.requests, warmup: d.warmup, rounds: d.rounds, clients: d.clients, size: d.size, placement: d.placement, servers: d.servers },
-    { requests: 2000, warmup: 200, rounds: 4, clients: [16, 64], size: 4096, placement: 'shared', servers: ['upstream', 'ts'] },
+    { requests: 2000, warmup: 200, rounds: 6, clients: [16, 64], size: 4096, placement: 'shared', servers: ['upstream', 'ts'] },
   );
   const o = parseMinioOptions(['--clients', '4,1,4', '--servers', 'ts', '--placement', 'pinned', '--warmup', '0'])!;
   assert.deepEqual([o.clients, o.servers, o.placement, o.warmup], [[4, 1], ['ts'], 'pinned', 0]);

@@ -34,7 +34,7 @@ Options:
   --warmup N          untimed PUTs (and GETs) before each measured loop (default 200)
   --clients LIST      concurrent S3 clients, comma-separated (default 16,64); one keep-alive
                       connection each
-  --rounds N          phases per KES; the order alternates each round (default 4)
+  --rounds N          phases per KES; the order alternates each round (default 6)
   --size BYTES        object size (default 4096)
   --drives N          MinIO drives (folders) (default 1)
   --placement P       shared (default): every process on every CPU; pinned: MinIO and both KES
@@ -86,7 +86,7 @@ export function parseMinioOptions(argv: string[]): MinioBenchOptions | null {
     requests: positive('requests', values.requests, 2000),
     warmup: values.warmup === '0' ? 0 : positive('warmup', values.warmup, 200),
     clients,
-    rounds: positive('rounds', values.rounds, 4),
+    rounds: positive('rounds', values.rounds, 6),
     size: positive('size', values.size, 4096),
     drives: positive('drives', values.drives, 1),
     placement,
