@@ -91,7 +91,8 @@ test('peerIdentity: a chain with two non-CA certificates is rejected with the up
   const { lowerDer, upperDer } = twoLeaves();
   const pkiCa = new X509Certificate(makePki().caCert).raw;
   const link = (ders: Buffer[]): Record<string, unknown> => {
-    const nodes = ders.map((raw, i) => ({ raw, fingerprint256: String(i) }) as Record<string, unknown>);
+    // As Node's peer certificate objects: DER, fingerprint, and `ca` (X509_check_ca, as X509Certificate#ca).
+    const nodes = ders.map((raw, i) => ({ raw, fingerprint256: String(i), ca: new X509Certificate(raw).ca }) as Record<string, unknown>);
     nodes.forEach((n, i) => (n.issuerCertificate = nodes[i + 1] ?? n));
     return nodes[0] ?? {};
   };
