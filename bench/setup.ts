@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { minioPolicyAllow } from '../components/render/kes-config.ts';
 import { generateApiKey } from '../kes-server/src/auth/api-key.ts';
+import { registerSecret } from '../sandbox/log-sweep.ts';
 import { clientCertificateOfApiKey, createCertificate, createKeyPair } from '../kes-server/src/tls/x509.ts';
 
 export interface Credentials {
@@ -37,6 +38,9 @@ export function makeCredentials(): Credentials {
   new X509Certificate(serverCert);
   const apiKey = generateApiKey();
   const client = clientCertificateOfApiKey(apiKey);
+  registerSecret('bench server private key', pair.privateKeyPem);
+  registerSecret('bench admin API key', apiKey.toString());
+  registerSecret('bench admin client private key', client.key);
   return { serverCert, serverKey: pair.privateKeyPem, adminIdentity: apiKey.identity, clientCert: client.cert, clientKey: client.key };
 }
 

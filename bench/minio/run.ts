@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { renderMinioEnv } from '../../components/render/minio-env.ts';
 import { generateApiKey } from '../../kes-server/src/auth/api-key.ts';
 import { clientCertificateOfApiKey } from '../../kes-server/src/tls/x509.ts';
+import { registerSecret } from '../../sandbox/log-sweep.ts';
 import { Minio } from '../../sandbox/minio.ts';
 import { peerBinDir, peerPath } from '../../sandbox/peers.ts';
 import { closeSessions, type Endpoint, openSession, send } from '../client.ts';
@@ -71,6 +72,7 @@ export async function runMinioBench(opts: MinioBenchOptions, hooks: MinioBenchHo
   const creds = makeCredentials();
   // MinIO's own identity, with the policy the stack gives it; the admin identity reads metrics.
   const minioApiKey = generateApiKey();
+  registerSecret('bench MinIO API key', minioApiKey.toString());
   const kesServers: ServerProcess[] = [];
   let minio: Minio | undefined;
   const killAll = (): void => kesServers.forEach((s) => s.killNow());
@@ -101,6 +103,7 @@ export async function runMinioBench(opts: MinioBenchOptions, hooks: MinioBenchHo
     minio = await Minio.create({ dir: join(dir, 'minio'), drives: opts.drives });
     const volumes = minio.volumes;
     const s3Creds = { accessKey: 'bench-admin', secretKey: randomBytes(18).toString('base64url'), region: 'us-east-1' };
+    registerSecret('bench MinIO root password', s3Creds.secretKey);
     const envFor = (kes: ServerProcess): Record<string, string> =>
       renderMinioEnv({
         kesEndpoints: [`https://127.0.0.1:${minioPort.get(kes)}`],
