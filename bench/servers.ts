@@ -8,6 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { closeSessions, type Endpoint, openSession, send } from './client.ts';
+import { runLogChunks } from '../sandbox/log-sweep.ts';
 
 const TS_MAIN = fileURLToPath(new URL('../kes-server/src/cli/main.ts', import.meta.url));
 
@@ -47,7 +48,9 @@ export class ServerProcess {
     this.spec = spec;
     this.port = port;
     this.#child = child;
+    const toRunLog = runLogChunks(`bench-${spec.label}.log`);
     const keep = (c: Buffer): void => {
+      toRunLog(c);
       this.#log = (this.#log + c.toString('utf8')).slice(-TAIL);
     };
     child.stdout?.on('data', keep);

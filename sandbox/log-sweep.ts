@@ -68,6 +68,12 @@ export function runLog(name: string): (text: string) => void {
   return path === undefined ? () => undefined : (text) => appendFileSync(path, text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/** Appends a child's output to a log file of the run as it comes, chunk by chunk. */
+export function runLogChunks(name: string): (chunk: string | Uint8Array) => void {
+  const path = logPath(name);
+  return path === undefined ? () => undefined : (chunk) => appendFileSync(path, chunk);
+}
+
 const registered = new Set<string>();
 
 /** Records a secret the sweep must never find in a log. A no-op outside `npm test`. */

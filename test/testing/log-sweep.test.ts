@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOG_DIR_ENV, keepLog, registerKesBodies, registerSecret, registerVaultExchange, runLog, sweepLogs } from '../../sandbox/log-sweep.ts';
+import { LOG_DIR_ENV, keepLog, registerKesBodies, registerSecret, registerVaultExchange, runLog, runLogChunks, sweepLogs } from '../../sandbox/log-sweep.ts';
 import { createKeyPair } from '../../kes-server/src/tls/x509.ts';
 import { generateApiKey } from '../../kes-server/src/auth/api-key.ts';
 
@@ -97,6 +97,18 @@ test('a process log kept by keepLog outlives its folder and is swept; the regist
     const r = sweepLogs(dir);
     assert.deepEqual(r.findings.map((f) => [f.file.endsWith('minio-1.0.log'), f.line, f.what]), [[true, 2, 'password (as is)']]);
     assert.equal(r.files, 1);
+  });
+});
+
+test('output kept chunk by chunk keeps its lines: a secret split across two chunks is found', () => {
+  withLogDir((dir) => {
+    const token = `hvs.${randomBytes(24).toString('hex')}`;
+    registerSecret('vault token', token);
+    const write = runLogChunks('child.log');
+    write('first line\nsecond ');
+    write(Buffer.from(`line with ${token.slice(0, 20)}`));
+    write(`${token.slice(20)} in it\nlast line\n`);
+    assert.deepEqual(sweepLogs(dir).findings.map((f) => [f.line, f.what]), [[2, 'Vault token'], [2, 'vault token (as is)']]);
   });
 });
 
