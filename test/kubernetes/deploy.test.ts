@@ -110,8 +110,17 @@ describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
     await mc.aliasSet('stack', `http://${await resolveInCluster(minioHost)}:9000`, provider.inputs.minioUser, provider.inputs.minioPassword);
   }, { timeout: 1_800_000 });
 
+  // The pods' logs join the test run's logs once, before the cluster stops (or at the end when a
+  // test failed before the stop).
+  let podLogsKept = false;
+  const keepLogs = () => {
+    if (podLogsKept || (cluster as Cluster | undefined) === undefined) return;
+    podLogsKept = true;
+    for (const namespace of [ns, `${runPrefix}-tenant`]) keepPodLogs(cluster, namespace);
+  };
+
   after(async () => {
-    if (cluster as Cluster | undefined) for (const namespace of [ns, `${runPrefix}-tenant`]) keepPodLogs(cluster, namespace);
+    keepLogs();
     await relay?.close();
     await bao?.stop();
     work.remove();
@@ -287,6 +296,7 @@ describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
   });
 
   test('stop leaves nothing behind: no namespace, link, mount, cgroup, firewall rule or kernel setting changed', () => {
+    keepLogs();
     stopCluster();
     assert.equal(existsSync('/run/netns/minio-sse-kes-kube'), false);
     const now = machineState();
