@@ -10,7 +10,6 @@ import { minioPolicyAllow } from '../components/render/kes-config.ts';
 import { generateApiKey } from '../kes-server/src/auth/api-key.ts';
 import { registerSecret } from '../sandbox/log-sweep.ts';
 import { clientCertificateOfApiKey, createCertificate, createKeyPair } from '../kes-server/src/tls/x509.ts';
-import { registerSecret } from '../sandbox/log-sweep.ts';
 
 export interface Credentials {
   /** Server certificate (self-signed, SAN 127.0.0.1 and localhost); clients trust it directly. */
@@ -38,8 +37,6 @@ export function makeCredentials(): Credentials {
   // Parse once: a certificate the client could not load would fail every request later.
   new X509Certificate(serverCert);
   const apiKey = generateApiKey();
-  registerSecret('bench API key', apiKey.toString());
-  registerSecret('bench server private key', pair.privateKeyPem);
   const client = clientCertificateOfApiKey(apiKey);
   registerSecret('bench server private key', pair.privateKeyPem);
   registerSecret('bench admin API key', apiKey.toString());
