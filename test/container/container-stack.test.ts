@@ -1,19 +1,23 @@
 /**
- * Pulumi.container.yaml realized on the real engine against an existing Vault (an OpenBao dev
- * server started here on the Docker bridge's gateway address, outside the stack): two KES replicas,
+ * Pulumi.container.yaml realized on the real engine against an existing Vault (an OpenBao with
+ * raft storage started here on the Docker bridge's gateway address, outside the stack): two KES replicas,
  * four MinIO nodes in distributed mode. One KES killed under a stream of PUTs fails none of them;
- * a restart of every container of the stack loses nothing; a paused KES replica and a paused
- * OpenBao (keys cached) fail no PUT or GET and everything serves again after unpause; teardown
- * leaves nothing behind.
+ * a restart of every container of the stack loses nothing; a paused KES replica, a paused OpenBao
+ * and a killed one (keys cached; raft storage, so it comes back with its data) fail no PUT or GET,
+ * and everything serves again after; teardown leaves nothing behind.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { destroy } from '../../realize/index.ts';
 import { keepContainerLog } from '../../realize/docker.ts';
+import { registerVaultExchange } from '../../sandbox/log-sweep.ts';
 import { containersOf, docker, dockerTry, healthOf, leftovers, localImages, mcFor, realize, realizeEnv, runId, stackFile, waitHealthy } from './helpers.ts';
 import type { RealizedStack } from './helpers.ts';
 
@@ -31,7 +35,7 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containers survive a KES kill, a full restart, a paused KES and a paused OpenBao under load', async (t) => {
+test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containers survive a KES kill, a full restart, a paused KES, a paused and a killed OpenBao under load', async (t) => {
   const env = realizeEnv();
   // The existing Vault: reachable from the machine and from the stack's network through the
   // bridge gateway, an address of this machine.
@@ -40,23 +44,52 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
   const gateway = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(execFileSync('ip', ['-4', '-o', 'addr', 'show', 'dev', bridge], { encoding: 'utf8' }))?.[1];
   assert.ok(gateway, `no IPv4 address on the Docker bridge ${bridge}`);
   const port = await freePort(gateway);
-  const token = randomBytes(16).toString('hex');
+  const clusterPort = await freePort(gateway);
   const vault = `${runId}-existing-vault`;
-  docker('run', '-d', '--name', vault, '--network', 'host', '--cap-add', 'IPC_LOCK', '-e', `BAO_DEV_ROOT_TOKEN_ID=${token}`, '-e', `BAO_DEV_LISTEN_ADDRESS=${gateway}:${port}`, localImages().openbao);
+  // Raft storage in a folder of this run, so a killed OpenBao comes back with its data (a dev
+  // server would come back empty).
+  const baoDir = mkdtempSync(join(tmpdir(), 'existing-vault-'));
+  mkdirSync(join(baoDir, 'raft'));
+  writeFileSync(
+    join(baoDir, 'openbao.hcl'),
+    [
+      'storage "raft" {\n  path = "/bao/raft"\n  node_id = "existing"\n}',
+      `listener "tcp" {\n  address = "${gateway}:${port}"\n  cluster_address = "${gateway}:${clusterPort}"\n  tls_disable = true\n}`,
+      `api_addr = "http://${gateway}:${port}"`,
+      `cluster_addr = "https://${gateway}:${clusterPort}"`,
+      'disable_mlock = true',
+      '',
+    ].join('\n'),
+  );
+  docker('run', '-d', '--name', vault, '--network', 'host', '-v', `${baoDir}:/bao`, localImages().openbao, 'server', '-config=/bao/openbao.hcl');
   let s: RealizedStack | undefined;
   t.after(async () => {
     if (s) await destroy(s.state, env).catch(() => undefined);
     await keepContainerLog(vault, vault);
     docker('rm', '-f', vault);
+    rmSync(baoDir, { recursive: true, force: true });
     for (const v of leftovers(`sse-${runId}-ctr`)) docker('volume', 'rm', '-f', v);
   });
   const address = `http://${gateway}:${port}`;
-  for (let i = 0; ; i++) {
-    const health = await fetch(`${address}/v1/sys/health`).then((r) => String(r.status), (e: Error) => String((e.cause as Error | undefined)?.message ?? e.message));
-    if (health === '200') break;
-    if (i > 150) throw new Error(`the existing OpenBao at ${address} did not start: ${health}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  /** Polls sys/health until it answers `status` (501 uninitialised, 503 sealed, 200 active). */
+  const healthIs = async (status: number) => {
+    for (let i = 0; ; i++) {
+      const health = await fetch(`${address}/v1/sys/health`).then((r) => String(r.status), (e: Error) => String((e.cause as Error | undefined)?.message ?? e.message));
+      if (health === String(status)) return;
+      if (i > 150) throw new Error(`the existing OpenBao at ${address} did not answer ${status}: ${health}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  await healthIs(501);
+  const init = (await fetch(`${address}/v1/sys/init`, { method: 'PUT', body: JSON.stringify({ secret_shares: 1, secret_threshold: 1 }) }).then((r) => r.json())) as { root_token: string; keys: string[] };
+  registerVaultExchange(null, init);
+  const token = init.root_token;
+  const unseal = async () => {
+    const res = await fetch(`${address}/v1/sys/unseal`, { method: 'PUT', body: JSON.stringify({ key: init.keys[0] }) });
+    assert.equal(res.status, 200);
+    await healthIs(200);
+  };
+  await unseal();
 
   // An existing Vault has its AppRole auth method enabled already; the stack only adds its role.
   const enabled = await fetch(`${address}/v1/sys/auth/approle`, { method: 'POST', headers: { 'X-Vault-Token': token }, body: JSON.stringify({ type: 'approle' }) });
@@ -208,6 +241,35 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
     assert.equal(res.SSEKMSKeyId?.endsWith('after-pause'), true, String(res.SSEKMSKeyId));
     stored.set('after-pause', sha256(body));
     const got = await s3.send(new GetObjectCommand({ Bucket: 'secure-data', Key: 'after-pause' }));
+    assert.equal(sha256(await got.Body!.transformToByteArray()), sha256(body));
+    await waitHealthy(stack.prefix, 60_000);
+  });
+
+  await t.test('docker kill of OpenBao under PUTs and GETs with cached keys: no request fails; started and unsealed again, it keeps every key and takes a new one', async () => {
+    const r = await traffic(async () => {
+      docker('kill', vault);
+      await new Promise((r) => setTimeout(r, 10_000));
+      docker('start', vault);
+      await healthIs(503);
+      await unseal();
+    });
+    console.log(`# OpenBao killed 10 s, started and unsealed: ${JSON.stringify(r)}`);
+    assert.deepEqual(r.failures, []);
+    assert.ok(r.during > 20, `requests completed while OpenBao was down: ${r.during}`);
+    assert.ok(r.maxDuring < 5_000, `the longest request during the outage took ${r.maxDuring} ms`);
+    const listed = await fetch(`${address}/v1/kes-minio/minio?list=true`, { headers: { 'X-Vault-Token': token } }).then((r) => r.json() as Promise<{ data: { keys: string[] } }>);
+    assert.deepEqual(listed.data.keys.sort(), ['after-pause', 'bucket-key', 'minio-default']);
+    const mc = mcFor(stack);
+    try {
+      mc.run('admin', 'kms', 'key', 'create', 's', 'after-kill');
+    } finally {
+      mc.remove();
+    }
+    const body = randomBytes(4096);
+    const res = await s3.send(new PutObjectCommand({ Bucket: 'secure-data', Key: 'after-kill', Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'after-kill' }));
+    assert.equal(res.SSEKMSKeyId?.endsWith('after-kill'), true, String(res.SSEKMSKeyId));
+    stored.set('after-kill', sha256(body));
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'secure-data', Key: 'after-kill' }));
     assert.equal(sha256(await got.Body!.transformToByteArray()), sha256(body));
     await waitHealthy(stack.prefix, 60_000);
   });
