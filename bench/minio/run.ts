@@ -117,58 +117,20 @@ export async function runMinioBench(opts: MinioBenchOptions, hooks: MinioBenchHo
 
     const samples = new Map<string, MinioSample[]>();
     const verified = new Map<string, number>();
-    const maxClients = Math.max(...opts.clients);
-    let bucketReady = false;
+    const record = (label: string, op: S3Op, clients: number, result: LoadResult, sample: MinioSample): void => {
+      const key = sampleKey(label, op, clients);
+      samples.set(key, [...(samples.get(key) ?? []), sample]);
+      verified.set(`${label} ${op}`, (verified.get(`${label} ${op}`) ?? 0) + result.verified);
+    };
     for (let round = 1; round <= opts.rounds; round++) {
       const order = round % 2 === 1 ? kesServers : [...kesServers].reverse();
       for (const kes of order) {
-        const label = kes.spec.label;
         await minio.start(envFor(kes));
-        const minioPid = minio.processes[0].pid;
-        if (opts.placement === 'pinned') {
-          setAffinity(minioPid, '0');
-          for (const k of kesServers) for (const pid of await k.pids()) setAffinity(pid, '0');
-          setAffinity(process.pid, '1');
-        }
-        const s3 = new S3Client(minio.endpoint, s3Creds, maxClients);
+        const s3 = new S3Client(minio.endpoint, s3Creds, Math.max(...opts.clients));
         try {
-          if (!bucketReady) {
-            await s3.createBucket(BUCKET);
-            await s3.setBucketKms(BUCKET, KEY);
-            const config = await s3.bucketEncryption(BUCKET);
-            if (!config.includes('aws:kms') || !config.includes(KEY)) throw new Error(`bucket ${BUCKET}: default encryption is not SSE-KMS with ${KEY}`);
-            bucketReady = true;
-          }
-          for (const clients of opts.clients) {
-            let written: LoadResult['written'] = [];
-            for (const op of OPS) {
-              const idle = kesServers.filter((k) => k !== kes);
-              let before: Mark | undefined;
-              let after: Mark | undefined;
-              const result = await runLoad(s3, {
-                op,
-                bucket: BUCKET,
-                kmsKey: KEY,
-                clients,
-                requests: opts.requests,
-                warmup: opts.warmup,
-                timeLimitMs: opts.phaseTimeoutMs,
-                size: opts.size,
-                prefix: `r${round}-${kes.spec.name}-c${clients}`,
-                objects: written,
-                onMeasureStart: async () => void (before = await takeMark(kes, idle, minioPid, tls)),
-                onMeasureEnd: async () => void (after = await takeMark(kes, idle, minioPid, tls)),
-              }).catch((err: Error) => {
-                throw new Error(`${label} ${op} ${clients} clients, round ${round}: ${err.message}\n${minio?.logTail(15) ?? ''}`);
-              });
-              if (op === 'PUT') written = result.written;
-              const sample = sampleOf(result, before!, after!);
-              const key = sampleKey(label, op, clients);
-              samples.set(key, [...(samples.get(key) ?? []), sample]);
-              verified.set(`${label} ${op}`, (verified.get(`${label} ${op}`) ?? 0) + result.verified);
-              progress(progressLine(`round ${round}/${opts.rounds} ${label.padEnd(13)} ${op} ${String(clients).padStart(3)} clients`, result, sample));
-            }
-          }
+          if (opts.placement === 'pinned') await pin(minio.processes[0].pid, kesServers);
+          if (round === 1 && kes === order[0]) await makeKmsBucket(s3);
+          await runPhase({ opts, round, kes, idle: kesServers.filter((k) => k !== kes), minio, s3, admin: tls, record, progress });
         } finally {
           s3.close();
           if (opts.placement === 'pinned') setAffinity(process.pid, ownAffinity);
@@ -191,6 +153,68 @@ export async function runMinioBench(opts: MinioBenchOptions, hooks: MinioBenchHo
     await Promise.all(kesServers.map((s) => s.stop()));
     process.removeListener('exit', killAll);
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** MinIO and every KES server on CPU 0, this process (the load client) on CPU 1. */
+async function pin(minioPid: number, kesServers: readonly ServerProcess[]): Promise<void> {
+  setAffinity(minioPid, '0');
+  for (const k of kesServers) for (const pid of await k.pids()) setAffinity(pid, '0');
+  setAffinity(process.pid, '1');
+}
+
+/** Creates the bucket with default SSE-KMS under KEY and reads the setting back. */
+async function makeKmsBucket(s3: S3Client): Promise<void> {
+  await s3.createBucket(BUCKET);
+  await s3.setBucketKms(BUCKET, KEY);
+  const config = await s3.bucketEncryption(BUCKET);
+  if (!config.includes('aws:kms') || !config.includes(KEY)) throw new Error(`bucket ${BUCKET}: default encryption is not SSE-KMS with ${KEY}`);
+}
+
+interface Phase {
+  readonly opts: MinioBenchOptions;
+  readonly round: number;
+  /** The KES server MinIO uses in this phase, and the others. */
+  readonly kes: ServerProcess;
+  readonly idle: readonly ServerProcess[];
+  readonly minio: Minio;
+  readonly s3: S3Client;
+  /** TLS material of the admin identity (reads `/v1/metrics`). */
+  readonly admin: Omit<Endpoint, 'port'>;
+  readonly record: (label: string, op: S3Op, clients: number, result: LoadResult, sample: MinioSample) => void;
+  readonly progress: (line: string) => void;
+}
+
+/** For each client count: PUTs of new objects, then GETs of them, each measured between two marks. */
+async function runPhase(p: Phase): Promise<void> {
+  const label = p.kes.spec.label;
+  const minioPid = p.minio.processes[0].pid;
+  for (const clients of p.opts.clients) {
+    let written: LoadResult['written'] = [];
+    for (const op of OPS) {
+      let before: Mark | undefined;
+      let after: Mark | undefined;
+      const result = await runLoad(p.s3, {
+        op,
+        bucket: BUCKET,
+        kmsKey: KEY,
+        clients,
+        requests: p.opts.requests,
+        warmup: p.opts.warmup,
+        timeLimitMs: p.opts.phaseTimeoutMs,
+        size: p.opts.size,
+        prefix: `r${p.round}-${p.kes.spec.name}-c${clients}`,
+        objects: written,
+        onMeasureStart: async () => void (before = await takeMark(p.kes, p.idle, minioPid, p.admin)),
+        onMeasureEnd: async () => void (after = await takeMark(p.kes, p.idle, minioPid, p.admin)),
+      }).catch((err: Error) => {
+        throw new Error(`${label} ${op} ${clients} clients, round ${p.round}: ${err.message}\n${p.minio.logTail(15)}`);
+      });
+      if (op === 'PUT') written = result.written;
+      const sample = sampleOf(result, before!, after!);
+      p.record(label, op, clients, result, sample);
+      p.progress(progressLine(`round ${p.round}/${p.opts.rounds} ${label.padEnd(13)} ${op} ${String(clients).padStart(3)} clients`, result, sample));
+    }
   }
 }
 
