@@ -55,7 +55,7 @@ export class CheckError extends Error {}
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** SSE headers of a PUT or GET answer; throws a CheckError when they do not say SSE-KMS with `kmsKey`. */
-export function checkSse(r: S3Reply, kmsKey: string, what: string): void {
+function checkSse(r: S3Reply, kmsKey: string, what: string): void {
   const sse = r.headers['x-amz-server-side-encryption'];
   if (sse !== 'aws:kms') throw new CheckError(`${what}: x-amz-server-side-encryption is ${JSON.stringify(sse)}, expected "aws:kms"`);
   const id = r.headers['x-amz-server-side-encryption-aws-kms-key-id'];

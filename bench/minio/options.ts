@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { OptionsError } from '../options.ts';
 
-export const KES_IDS = ['upstream', 'ts'] as const;
+const KES_IDS = ['upstream', 'ts'] as const;
 /** `upstream`: minio/kes; `ts`: this repository's kes-server with its default worker count. */
 export type KesId = (typeof KES_IDS)[number];
 

@@ -14,7 +14,7 @@ export interface S3Reply {
 }
 
 /** Transport failures and timeouts; never carries object data. */
-export class S3ClientError extends Error {}
+class S3ClientError extends Error {}
 
 const MAX_BODY = 1 << 20;
 

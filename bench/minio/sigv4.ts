@@ -36,7 +36,7 @@ export function uriEncode(s: string): string {
 }
 
 /** `20130524T000000Z` */
-export function amzDate(d: Date): string {
+function amzDate(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
