@@ -107,7 +107,7 @@ interface Dispatcher {
   readonly unknownMethod: (method: string, target: string, res: HttpResponse) => void;
 }
 
-// Only reachable when writing to an exchange that is already gone (timeout, disconnect).
+// For failures that concern one exchange alone, already gone (timeout, disconnect, reset).
 const ignore = (): void => {};
 
 export function createDispatcher(state: () => ServerState): Dispatcher {
@@ -117,6 +117,9 @@ export function createDispatcher(state: () => ServerState): Dispatcher {
       void serve(state(), http1Exchange(req, res)).catch(ignore);
     },
     stream: (stream, headers) => {
+      // A reset with any code but CANCEL, by the client or by a route timeout, is emitted as an
+      // 'error' on the stream; without a listener it would end the process. 'close' follows.
+      stream.on('error', ignore);
       if (answeredBeforeDispatch(stream, headers)) return;
       void serve(state(), new Http2Exchange(stream, headers)).catch(ignore);
     },
