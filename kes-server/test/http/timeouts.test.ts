@@ -179,8 +179,10 @@ test('silent connections: HTTP/1 closed after 5 s, HTTP/2 without client preface
   /** When the server closed a TLS connection that sent `data` (or nothing), undefined if it was open after `watchMs`. */
   const closedAfter = (port: number, alpn: string, data?: Buffer): Promise<number | undefined> =>
     new Promise((resolve) => {
-      const t0 = performance.now();
+      // From the end of the handshake, where both servers start their deadlines.
+      let t0 = performance.now();
       const socket = connect({ host: '127.0.0.1', port, ca: pki.caCert, servername: 'localhost', cert: admin.cert, key: admin.key, ALPNProtocols: [alpn] }, () => {
+        t0 = performance.now();
         if (data) socket.write(data);
       });
       const timer = setTimeout(() => {
