@@ -94,6 +94,47 @@ function requestId(): string {
   return randomBytes(8).toString('hex');
 }
 
+/** What a handler gets; its `signal` is made on first read. */
+class Context implements RequestContext {
+  readonly method: string;
+  readonly path: string;
+  readonly resource: string;
+  readonly body: Uint8Array;
+  readonly identity: string;
+  readonly ip: string;
+  readonly startedAt: number;
+  readonly #ex: Exchange;
+  readonly #signal: () => AbortSignal;
+
+  constructor(method: string, path: string, resource: string, body: Uint8Array, identity: string, ip: string, ex: Exchange, startedAt: number, signal: () => AbortSignal) {
+    this.method = method;
+    this.path = path;
+    this.resource = resource;
+    this.body = body;
+    this.identity = identity;
+    this.ip = ip;
+    this.startedAt = startedAt;
+    this.#ex = ex;
+    this.#signal = signal;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.#ex.headers;
+  }
+
+  get res(): HttpResponse {
+    return this.#ex.res;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal();
+  }
+
+  holdOpen(): () => void {
+    return this.#ex.holdOpen();
+  }
+}
+
 /** The listeners of the server for both protocols; `state()` is read once per request. */
 interface Dispatcher {
   /** HTTP/1.1 requests (the server's 'request' event). */
@@ -234,7 +275,7 @@ async function serve(state: ServerState, ex: Exchange): Promise<void> {
       if (read === undefined) throw route.bodyError;
       body = read;
     }
-    const ctx: RequestContext = { method, path, resource, body, identity, ip, headers: ex.headers, startedAt, get signal() { return signal(); }, res, holdOpen: () => ex.holdOpen() };
+    const ctx = new Context(method, path, resource, body, identity, ip, ex, startedAt, signal);
     const reply = await route.handler(ctx, state);
     if (!gone && !res.writableEnded && !res.headersSent) writeReply(res, reply);
     done?.(200);
