@@ -76,7 +76,7 @@ async function server(args: string[]): Promise<void> {
     address,
     workers,
     configPath,
-    settings: async () => settingsFromConfig(await loadConfig(configPath)),
+    settings: async (onKeystoreError) => settingsFromConfig(await loadConfig(configPath), onKeystoreError),
     banner: (endpoint) => [`Endpoint:  ${endpoint}`, `Admin:     ${config.admin}`, `Keystore:  ${config.keystore.kind}`, `Workers:   ${workers}`],
   });
 }

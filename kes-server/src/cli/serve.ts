@@ -22,7 +22,8 @@ interface RunOptions {
   readonly configPath?: string;
   /** Lines printed once when the server listens (never secrets except dev mode's API key). */
   readonly banner: (endpoint: string) => string[];
-  readonly settings: () => Promise<ServerSettings>;
+  /** Reads the settings; the key store's background failures go to `onKeystoreError`. */
+  readonly settings: (onKeystoreError: (err: Error) => void) => Promise<ServerSettings>;
 }
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
@@ -38,8 +39,13 @@ function endpointOf(host: string, port: number): string {
 }
 
 async function runServer(opts: RunOptions): Promise<void> {
-  const settings = await opts.settings();
+  // The error log is made from the settings, so background failures that come before it are
+  // dropped (the first login happens while the settings are read and fails the start instead).
+  let sink: ErrorLog | undefined;
+  const keystoreError = (err: Error): void => sink?.error(err.message);
+  const settings = await opts.settings(keystoreError);
   const errorLog = new ErrorLog({ level: settings.log?.error ?? 0 });
+  sink = errorLog;
   const auditLog = new AuditLog({ level: settings.log?.audit ?? 0 });
   const configPath = opts.configPath;
   const server = new KesServer({
@@ -56,7 +62,7 @@ async function runServer(opts: RunOptions): Promise<void> {
   process.on('SIGHUP', () => {
     if (!configPath || reloading) return;
     reloading = true;
-    void reload(server, configPath, errorLog).finally(() => (reloading = false));
+    void reload(server, configPath, errorLog, keystoreError).finally(() => (reloading = false));
   });
   const stop = (): void => {
     void server.close(1000).then(() => process.exit(0));
@@ -66,10 +72,10 @@ async function runServer(opts: RunOptions): Promise<void> {
 }
 
 /** Re-runs config load and key-store connect off to the side; on failure the old state stays. */
-async function reload(server: KesServer, path: string, log: ErrorLog): Promise<void> {
+async function reload(server: KesServer, path: string, log: ErrorLog, keystoreError: (err: Error) => void): Promise<void> {
   let next: ServerSettings | undefined;
   try {
-    next = await settingsFromConfig(await loadConfig(path));
+    next = await settingsFromConfig(await loadConfig(path), keystoreError);
     await server.update(next);
     log.info('configuration reloaded');
   } catch (err) {

@@ -78,16 +78,17 @@ export async function loadConfig(path: string, env: Env = process.env): Promise<
 /**
  * Connects the configured keystore: fs → `FsKeyStore` (directory created if missing), vault →
  * `VaultKeyStore.connect` (logs in), mem → a new `MemKeyStore`. Rejects with the backend's
- * error (a `KeyStoreError`, or the Vault module's login error).
+ * error (a `KeyStoreError`, or the Vault module's login error). `onError` receives the failures
+ * of background work (Vault token renewal and re-login); their messages carry no secret.
  */
-export async function connectKeyStore(desc: KeystoreConfig): Promise<KeyStore> {
+export async function connectKeyStore(desc: KeystoreConfig, onError?: (err: Error) => void): Promise<KeyStore> {
   switch (desc.kind) {
     case 'fs':
       return FsKeyStore.open(desc.path);
     case 'vault': {
       // Loaded on demand: only Vault deployments need the Vault client.
       const { VaultKeyStore } = await import('../keystore/vault/index.ts');
-      return VaultKeyStore.connect(desc.options);
+      return VaultKeyStore.connect(desc.options, onError ? { onError } : {});
     }
     case 'mem':
       return new MemKeyStore();

@@ -190,6 +190,8 @@ export class TokenSource {
   #loop: Promise<void> | undefined;
   /** The last refused login: with which credentials, and when they may be sent again. */
   #refused: { readonly error: VaultError; readonly credentials: string; readonly until: number } | undefined;
+  /** Whether the loop has reported `#refused` already (it retries every few seconds). */
+  #refusalReported = false;
 
   constructor(client: VaultClient, login: Login, initial: VaultToken, opts: TokenSourceOptions = {}) {
     this.#client = client;
@@ -243,7 +245,7 @@ export class TokenSource {
           this.#current = await this.#logIn();
           ttlMs = this.#current.ttlSeconds * 1000;
         } catch (err) {
-          this.#fail(err);
+          this.#failLogin(err);
         }
         await this.#clock.sleep(this.#timing.reloginWaitMs, signal);
         continue;
@@ -256,7 +258,7 @@ export class TokenSource {
         try {
           next = await this.#logIn();
         } catch (err) {
-          this.#fail(err);
+          this.#failLogin(err);
           ttlMs = 1; // below minTtl: retry by re-login after the wait
           continue;
         }
@@ -285,6 +287,7 @@ export class TokenSource {
       const until = this.#clock.now() + this.#timing.refusedLoginWaitMs;
       const error = new LoginRefused('FAILED', `${err.reason}; the same credentials are not sent again before ${new Date(until).toISOString()}`, { cause: err });
       this.#refused = { error, credentials, until };
+      this.#refusalReported = false;
       throw error;
     }
   }
@@ -312,6 +315,15 @@ export class TokenSource {
       }
     }
     return undefined;
+  }
+
+  /** Reports a failed login of the loop; a refusal still held is reported once, not at every retry. */
+  #failLogin(err: unknown): void {
+    if (this.#refused !== undefined && err === this.#refused.error) {
+      if (this.#refusalReported) return;
+      this.#refusalReported = true;
+    }
+    this.#fail(err);
   }
 
   /** Reports a background failure; what is thrown here is always an Error, but may come from outside. */

@@ -20,6 +20,8 @@ interface Scenario {
   readonly sealed?: boolean;
   /** A login without a token left is refused by Vault (4xx) instead of failing otherwise. */
   readonly refused?: boolean;
+  /** Failures the loop reports through onError, when that number matters. */
+  readonly reported?: number;
   /** Number of recorded events after which the loop is stopped. */
   readonly limit: number;
   readonly want: string[];
@@ -85,6 +87,7 @@ const scenarios: Scenario[] = [
     refused: true,
     limit: 4,
     want: ['login', 'sleep 3000', 'sleep 3000', 'sleep 3000'],
+    reported: 1,
   },
   {
     title: 'TTL 0: the token never expires, the loop ends',
@@ -156,6 +159,7 @@ for (const s of scenarios) {
     await source.close();
     assert.deepEqual(events, s.want);
     if (s.title.includes('fail')) assert.ok(errors.length > 0, 'failures are reported');
+    if (s.reported !== undefined) assert.equal(errors.length, s.reported, errors.map((e) => e.message).join('\n'));
   });
 }
 
