@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kesAppRoleName, type KesVaultLayout } from '../../components/render/vault.ts';
+import { appRoleRoleParameters, kesAppRoleName, kesVaultPolicyName, type KesVaultLayout } from '../../components/render/vault.ts';
 import { KES_VAULT_SECRET_ID_ENV } from '../../components/render/kes-config.ts';
 import { Pki, applyVaultSetup, type AppRoleCredentials } from '../../sandbox/deployment.ts';
 import { kesRequest, type KesProcess } from '../../sandbox/kes-process.ts';
@@ -351,4 +351,34 @@ test('OpenBao down past cache.expiry.offline: a cached key is served until the o
     const ms = await waitServed(kes, ['offline-warm'], 30_000);
     t.diagnostic(`${impl}: served again ${Math.round(ms)} ms after OpenBao was back`);
   }
+});
+
+test('secret-id revoked with no request coming: the token renewal loop logs the refused re-login once, then sends the same credentials no more', async (t) => {
+  const openbao = bao as RaftOpenBao;
+  // A 20 s token period: below the 30 s threshold the loop logs in again every 3 s.
+  await openbao.requestOk('POST', `auth/approle/role/${kesAppRoleName}`, { token_period: 20 });
+  t.after(() => openbao.requestOk('POST', `auth/approle/role/${kesAppRoleName}`, appRoleRoleParameters({ policies: [kesVaultPolicyName] })));
+  const secretId = String((await openbao.requestOk('POST', `auth/approle/role/${kesAppRoleName}/secret-id`, {})).body.data.secret_id);
+  const proxy = await DelayProxy.start(openbao.address);
+  t.after(() => proxy.close());
+  const own = { roleId: credentials.roleId, secretId };
+  const kes = await startVaultKes({ dir, pki, name: 'background-ts', vaultAddress: proxy.address, credentials: own, layout, workers: 1 });
+  t.after(() => kes.stop());
+  await sleep(4_000);
+  assert.ok(proxy.count('auth/approle/login') >= 2, `the loop logs in again every 3 s: ${proxy.requests.join(', ')}`);
+
+  await openbao.requestOk('POST', `auth/approle/role/${kesAppRoleName}/secret-id/destroy`, { secret_id: secretId });
+  const revoked = performance.now();
+  const refusal = /level=ERROR msg="vault: failed to log in with AppRole at 'auth\/approle\/login': HTTP 400: invalid role or secret ID; the same credentials are not sent again before \S+"/;
+  while (!refusal.test(logsOf('background'))) {
+    assert.ok(performance.now() - revoked < 15_000, `no refused login in the log:\n${kes.logTail(10)}`);
+    await sleep(250);
+  }
+  t.diagnostic(`refused re-login logged ${Math.round(performance.now() - revoked)} ms after the revocation`);
+  proxy.resetCounts();
+  await sleep(7_000);
+  assert.equal(proxy.count('auth/approle/login'), 0, 'the refused credentials were sent again');
+  const logs = logsOf('background');
+  assert.equal(logs.match(new RegExp(refusal.source, 'g'))?.length, 1, 'the refusal is logged once; the held ones are not');
+  for (const secret of [secretId, credentials.roleId]) assert.equal(logs.includes(secret), false, 'a credential is in the log');
 });
