@@ -4,6 +4,7 @@
  * without the secret itself; and it stays quiet on a clean log.
  */
 import { test } from 'node:test';
+import { AssertionError } from 'node:assert';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { LOG_DIR_ENV, keepLog, registerKesBodies, registerSecret, registerVaultExchange, runLog, runLogChunks, sweepLogs } from '../../sandbox/log-sweep.ts';
 import { createKeyPair } from '../../kes-server/src/tls/x509.ts';
 import { generateApiKey } from '../../kes-server/src/auth/api-key.ts';
+import runnerLog from '../runner-log.ts';
 
 /** Runs `body` with the run's log folder pointing at a fresh folder (the real one stays untouched). */
 function withLogDir(body: (dir: string) => void): void {
@@ -110,6 +112,35 @@ test('output kept chunk by chunk keeps its lines: a secret split across two chun
     write(`${token.slice(20)} in it\nlast line\n`);
     assert.deepEqual(sweepLogs(dir).findings.map((f) => [f.line, f.what]), [[2, 'Vault token'], [2, 'vault token (as is)']]);
   });
+});
+
+test("the test runner's output is kept: a secret in what a test prints or in a failed assertion is found", async () => {
+  const saved = process.env[LOG_DIR_ENV];
+  const dir = mkdtempSync(join(tmpdir(), 'log-sweep-test-'));
+  process.env[LOG_DIR_ENV] = dir;
+  try {
+    const dataKey = randomBytes(32);
+    registerSecret('data key', dataKey);
+    const events = [
+      { type: 'test:pass', data: { name: 'first' } },
+      { type: 'test:stdout', data: { message: `key ${dataKey.toString('hex')}\n` } },
+      { type: 'test:fail', data: { name: 'second', file: 'x.test.ts', details: { error: new AssertionError({ actual: dataKey.toString('base64'), expected: 'other', operator: 'strictEqual' }) } } },
+    ];
+    async function* source() {
+      yield* events;
+    }
+    for await (const _ of runnerLog(source())) {
+      // the reporter prints nothing
+    }
+    const findings = sweepLogs(dir).findings;
+    assert.ok(findings.every((f) => f.file.endsWith('test-runner.log')));
+    assert.deepEqual([...new Set(findings.map((f) => f.what))].sort(), ['data key (base64)', 'data key (hex)']);
+    assert.equal(findings.find((f) => f.what === 'data key (hex)')?.line, 2);
+  } finally {
+    if (saved === undefined) delete process.env[LOG_DIR_ENV];
+    else process.env[LOG_DIR_ENV] = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a clean log yields no finding; short values are not looked for', () => {
