@@ -13,12 +13,22 @@ interface RunnerEvent {
 }
 
 export default async function* runnerLog(source: AsyncIterable<RunnerEvent>): AsyncGenerator<string> {
-  let write: ((chunk: string) => void) | undefined;
+  let append: ((chunk: string) => void) | undefined;
+  let done = false;
+  const write = (text: string): void => {
+    try {
+      append!(text);
+    } catch {
+      // The global teardown has swept and removed the folder; only the summary comes after it.
+      done = true;
+    }
+  };
   for await (const event of source) {
+    if (done) continue;
     // The folder is made by the global set-up, after reporters start: open the log lazily.
-    if (write === undefined) {
+    if (append === undefined) {
       if (runLogDir() === undefined) continue;
-      write = runLogChunks('test-runner.log');
+      append = runLogChunks('test-runner.log');
     }
     const d = event.data ?? {};
     switch (event.type) {
