@@ -45,7 +45,8 @@ export class RaftOpenBao {
     bao.#launch();
     try {
       await waitUntil(bao.#proc(), 'listening', async () => (await bao.request('GET', 'sys/health', undefined, { token: null })).status > 0, 30_000);
-      const init = await bao.requestOk('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 }, { token: null });
+      // Initialising writes and syncs the raft log and the keyring: seconds on a busy machine.
+      const init = await bao.requestOk('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 }, { token: null, timeoutMs: 60_000 });
       bao.#rootToken = String(init.body.root_token);
       bao.#unsealKey = String(init.body.keys[0]);
       await bao.#unseal();
@@ -94,11 +95,11 @@ export class RaftOpenBao {
     await this.#process?.stop(5_000);
   }
 
-  request(method: string, path: string, body?: unknown, opts: { token?: string | null } = {}): Promise<BaoResponse> {
-    return baoRequest(this.address, '', method, path, body, { token: opts.token === undefined ? this.#rootToken : opts.token, namespace: '' });
+  request(method: string, path: string, body?: unknown, opts: { token?: string | null; timeoutMs?: number } = {}): Promise<BaoResponse> {
+    return baoRequest(this.address, '', method, path, body, { token: opts.token === undefined ? this.#rootToken : opts.token, namespace: '', timeoutMs: opts.timeoutMs });
   }
 
-  async requestOk(method: string, path: string, body?: unknown, opts: { token?: string | null } = {}): Promise<BaoResponse> {
+  async requestOk(method: string, path: string, body?: unknown, opts: { token?: string | null; timeoutMs?: number } = {}): Promise<BaoResponse> {
     const res = await this.request(method, path, body, opts);
     if (res.status < 200 || res.status > 299) {
       const errors = Array.isArray(res.body?.errors) ? `: ${res.body.errors.join('; ')}` : '';
@@ -112,7 +113,7 @@ export class RaftOpenBao {
   }
 
   async #unseal(): Promise<void> {
-    await this.requestOk('PUT', 'sys/unseal', { key: this.#unsealKey }, { token: null });
+    await this.requestOk('PUT', 'sys/unseal', { key: this.#unsealKey }, { token: null, timeoutMs: 60_000 });
     // Unsealed raft elects itself leader a moment later; 200 = initialised, unsealed, active.
     await waitUntil(this.#proc(), 'active', async () => (await this.request('GET', 'sys/health', undefined, { token: null })).status === 200, 30_000);
   }

@@ -56,6 +56,8 @@ export interface RequestOptions {
   readonly token?: string | null;
   /** Namespace sent as `X-Vault-Namespace`; omitted when empty. */
   readonly namespace?: string;
+  /** How long the answer may take (default 10 s). */
+  readonly timeoutMs?: number;
 }
 
 export interface BaoResponse {
@@ -194,6 +196,7 @@ export async function startOpenBao(options: OpenBaoOptions = {}): Promise<OpenBa
     baoRequest(address, caPem, method, path, body, {
       token: opts.token === undefined ? rootToken : opts.token,
       namespace: opts.namespace ?? '',
+      timeoutMs: opts.timeoutMs,
     });
 
   try {
@@ -260,14 +263,14 @@ async function terminate(child: ChildProcess, exited: () => boolean, exitPromise
   }
 }
 
-/** One HTTP(S) request to `<address>/v1/<path>`; 10 s timeout; body read fully. */
+/** One HTTP(S) request to `<address>/v1/<path>`; 10 s timeout unless given; body read fully. */
 export function baoRequest(
   address: string,
   caPem: string,
   method: string,
   path: string,
   body: unknown,
-  opts: { token: string | null; namespace: string },
+  opts: { token: string | null; namespace: string; timeoutMs?: number },
 ): Promise<BaoResponse> {
   const url = new URL(`/v1/${path.replace(/^\/+/, '')}`, address);
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
@@ -282,7 +285,7 @@ export function baoRequest(
   return new Promise((resolve, reject) => {
     const req = client.request(
       url,
-      { method, headers, agent: false, timeout: 10_000, ...(caPem ? { ca: caPem } : {}) },
+      { method, headers, agent: false, timeout: opts.timeoutMs ?? 10_000, ...(caPem ? { ca: caPem } : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
