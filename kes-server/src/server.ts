@@ -173,8 +173,14 @@ export class KesServer {
     });
     this.#server.on('session', (session: ServerHttp2Session) => this.#awaitPreface(session));
     this.#server.on('clientError', (err: ParserError, socket: Socket) => answerClientError(err, socket, dispatch.unknownMethod));
+    // A failed handshake (a timeout among them) closes the connection, as Go's server does. The
+    // HTTP/2 server's own listener would pass the error on to 'clientError', whose listener answers
+    // HTTP/1 parse errors: a handshake that timed out on a busy server then completed and read an
+    // HTTP/1.1 400 it never asked for.
+    this.#server.removeAllListeners('tlsClientError');
     this.#server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.errorLog.info(`http: TLS handshake error from ${socket.remoteAddress ?? ''}: ${err.message}`);
+      socket.destroy();
     });
   }
 

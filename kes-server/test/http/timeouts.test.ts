@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { connect as h2 } from 'node:http2';
 import { request } from 'node:https';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { test } from 'node:test';
 import { call } from '../support/client.ts';
@@ -104,6 +104,36 @@ test('TLS: a client that never completes the handshake is disconnected after the
     });
   });
   assert.ok(closedAfter >= HEADER_MS - 50, `closed after ${closedAfter} ms`);
+});
+
+test('TLS: a handshake that completes after the timeout gets its connection closed, never an HTTP answer', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const s = await startKes(t, pki, { admin: admin.identity, extra: { readHeaderTimeoutMs: HEADER_MS } });
+  // A proxy that passes the ClientHello at once and holds the client's second flight (certificate,
+  // Finished) past the handshake timeout, as a server busy with many handshakes would read it late.
+  const proxy = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port: s.port });
+    let flights = 0;
+    client.on('data', (chunk: Buffer) => {
+      flights++;
+      if (flights === 1) upstream.write(chunk);
+      else setTimeout(() => upstream.writable && upstream.write(chunk), HEADER_MS + 200);
+    });
+    upstream.on('data', (chunk: Buffer) => client.writable && client.write(chunk));
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', () => setTimeout(end, 50)).on('error', end);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.after(() => proxy.close());
+  const port = (proxy.address() as { port: number }).port;
+  const { text } = await exchange(port, pki, 'GET /v1/status HTTP/1.1\r\nhost: localhost\r\n\r\n', 5000).catch((err: Error) => ({ text: `failed: ${err.message}` }));
+  assert.equal(text, '', 'no bytes of an HTTP answer after the handshake timed out');
+  assert.ok(s.errorLines.some((l) => l.includes('TLS handshake timeout')), s.errorLines.join('\n'));
 });
 
 const IDLE_MS = 300;
