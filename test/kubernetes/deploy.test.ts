@@ -225,11 +225,32 @@ describe('Kubernetes target on a local cluster', { timeout: 1_800_000 }, () => {
     for (const [key, data] of objects) await mc.ok(['pipe', `${bucket}/${key}`], { input: data });
     cluster.kubectl(['-n', ns, 'rollout', 'restart', `statefulset/${sts.metadata.name}`]);
     cluster.kubectl(['-n', ns, 'rollout', 'status', `statefulset/${sts.metadata.name}`, '--timeout=900s']);
+    // Every pod being ready is not yet a healed cluster: the restarted nodes reconnect to each other
+    // (new pod IPs) a little later. Wait until the cluster reports read quorum, as a client would.
+    const minio = `http://${await resolveInCluster(minioHost)}:9000`;
+    let quorum = 0;
+    for (let i = 0; i < 300 && quorum !== 200; i++) {
+      quorum = await fetch(`${minio}/minio/health/cluster/read`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, () => 0);
+      if (quorum !== 200) await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.equal(quorum, 200, 'the cluster has read quorum again after the restart');
     for (const [key, data] of objects) {
-      const got = await mc.ok(['cat', `${bucket}/${key}`], { binary: true });
-      assert.equal(sha256(got.bytes), sha256(data), key);
+      const got = await readHealing(key);
+      assert.equal(sha256(got), sha256(data), key);
     }
   });
+
+  /** An object's bytes; a read the healing cluster fails (a node not yet reconnected) is retried for up to a minute. */
+  async function readHealing(key: string): Promise<Buffer> {
+    for (let deadline = Date.now() + 60_000; ; ) {
+      try {
+        return (await mc.ok(['cat', `${bucket}/${key}`], { binary: true })).bytes;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  }
 
   test('the PodDisruptionBudget is honoured: one KES pod may be evicted, a second eviction is refused (429)', async () => {
     const deployment = object('kubernetes:apps/v1:Deployment', '-deployment');
