@@ -12,6 +12,19 @@ import type { BaoResponse } from './openbao.ts';
 import { peerPath } from './peers.ts';
 import { ManagedProcess, baseEnv, freePort, waitUntil } from './process.ts';
 
+/** An OpenBao server config: one raft node storing in `dataDir`, plain HTTP on `host:port`. */
+export function raftConfig(o: { dataDir: string; host: string; port: number; clusterPort: number; nodeId: string }): string {
+  return [
+    `storage "raft" {\n  path = "${o.dataDir}"\n  node_id = "${o.nodeId}"\n}`,
+    `listener "tcp" {\n  address = "${o.host}:${o.port}"\n  cluster_address = "${o.host}:${o.clusterPort}"\n  tls_disable = true\n}`,
+    `api_addr = "http://${o.host}:${o.port}"`,
+    `cluster_addr = "https://${o.host}:${o.clusterPort}"`,
+    'ui = false',
+    'disable_mlock = true',
+    '',
+  ].join('\n');
+}
+
 export class RaftOpenBao {
   readonly address: string;
   readonly dir: string;
@@ -26,17 +39,7 @@ export class RaftOpenBao {
     this.address = `http://127.0.0.1:${port}`;
     mkdirSync(join(dir, 'raft'), { recursive: true });
     this.#configFile = join(dir, 'openbao.hcl');
-    writeFileSync(
-      this.#configFile,
-      [
-        `storage "raft" {\n  path = "${join(dir, 'raft')}"\n  node_id = "node1"\n}`,
-        `listener "tcp" {\n  address = "127.0.0.1:${port}"\n  cluster_address = "127.0.0.1:${clusterPort}"\n  tls_disable = true\n}`,
-        `api_addr = "http://127.0.0.1:${port}"`,
-        `cluster_addr = "https://127.0.0.1:${clusterPort}"`,
-        'ui = false',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(this.#configFile, raftConfig({ dataDir: join(dir, 'raft'), host: '127.0.0.1', port, clusterPort, nodeId: 'node1' }));
   }
 
   /** Starts a fresh server in `dir`, initialises it (one unseal key) and unseals it. */

@@ -2,12 +2,16 @@
 import { median } from '../stats.ts';
 
 /** One measured loop: one KES, one operation, one client count, one round. */
-export interface MinioSample {
+export interface MinioSample extends LoopCosts {
   readonly requests: number;
   readonly elapsedMs: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly timeLimited: boolean;
+}
+
+/** What the servers spent during measured loops. */
+export interface LoopCosts {
   /** CPU time (user + system) of the KES server and of MinIO during the loop, ms. */
   readonly kesCpuMs: number;
   readonly minioCpuMs: number;
@@ -91,17 +95,10 @@ export function renderMinioTable(rows: readonly MinioRow[]): string {
 }
 
 /** Totals of one KES and one operation over every client count and round. */
-export interface CostTotals {
+export interface CostTotals extends LoopCosts {
   readonly server: string;
   readonly op: string;
   readonly requests: number;
-  readonly kesCpuMs: number;
-  readonly minioCpuMs: number;
-  readonly kesRunWaitMs: number;
-  readonly minioRunWaitMs: number;
-  readonly kesRequests: number;
-  readonly kesErrors: number;
-  readonly otherKesRequests: number;
 }
 
 export function totals(server: string, op: string, samples: readonly MinioSample[]): CostTotals {

@@ -18,6 +18,7 @@ import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } fr
 import { destroy } from '../../realize/index.ts';
 import { keepContainerLog } from '../../realize/docker.ts';
 import { registerVaultExchange } from '../../sandbox/log-sweep.ts';
+import { raftConfig } from '../../sandbox/openbao-raft.ts';
 import { containersOf, docker, dockerTry, healthOf, leftovers, localImages, mcFor, realize, realizeEnv, runId, stackFile, waitHealthy } from './helpers.ts';
 import type { RealizedStack } from './helpers.ts';
 
@@ -50,17 +51,7 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
   // server would come back empty).
   const baoDir = mkdtempSync(join(tmpdir(), 'existing-vault-'));
   mkdirSync(join(baoDir, 'raft'));
-  writeFileSync(
-    join(baoDir, 'openbao.hcl'),
-    [
-      'storage "raft" {\n  path = "/bao/raft"\n  node_id = "existing"\n}',
-      `listener "tcp" {\n  address = "${gateway}:${port}"\n  cluster_address = "${gateway}:${clusterPort}"\n  tls_disable = true\n}`,
-      `api_addr = "http://${gateway}:${port}"`,
-      `cluster_addr = "https://${gateway}:${clusterPort}"`,
-      'disable_mlock = true',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(join(baoDir, 'openbao.hcl'), raftConfig({ dataDir: '/bao/raft', host: gateway, port, clusterPort, nodeId: 'existing' }));
   docker('run', '-d', '--name', vault, '--network', 'host', '-v', `${baoDir}:/bao`, localImages().openbao, 'server', '-config=/bao/openbao.hcl');
   let s: RealizedStack | undefined;
   t.after(async () => {
