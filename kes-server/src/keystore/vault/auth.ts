@@ -132,8 +132,15 @@ async function kubernetesJwt(setting: string): Promise<string> {
   }
 }
 
-/** A login Vault answered with a 4xx: the credentials are wrong, revoked or locked out. */
+/** A login Vault refused: the credentials are wrong, revoked or locked out. */
 export class LoginRefused extends VaultError {}
+
+/**
+ * The answers that refuse the credentials themselves (400 invalid role or secret ID, 401, 403
+ * permission denied or locked out). Other 4xx, such as 429 (rate limit) or 412 (a standby not yet
+ * caught up), say nothing about them and must not hold a login back.
+ */
+const REFUSING = new Set([400, 401, 403]);
 
 async function loginAt(
   client: VaultClient,
@@ -149,7 +156,7 @@ async function loginAt(
   } catch (err) {
     throw rewrap(context, err);
   }
-  if (res.status >= 400 && res.status < 500) throw new LoginRefused('FAILED', `${context}: ${vaultErrorText(res)}`);
+  if (REFUSING.has(res.status)) throw new LoginRefused('FAILED', `${context}: ${vaultErrorText(res)}`);
   if (res.status !== 200) {
     throw new VaultError(res.status === 503 ? 'UNREACHABLE' : 'FAILED', `${context}: ${vaultErrorText(res)}`);
   }

@@ -1,11 +1,13 @@
 /**
  * Pure pieces of the Vault keystore: path joins, name safety, renewal timing, login namespace,
- * JWT source detection and Vault error summaries.
+ * JWT source detection, Vault error summaries and which login answers refuse the credentials.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodePath, isSafeKeyName, joinPath } from '../../../src/keystore/vault/path.ts';
-import { defaultRenewalTiming, jwtIsFile, loginNamespace, planRenewal } from '../../../src/keystore/vault/auth.ts';
+import { LoginRefused, defaultRenewalTiming, jwtIsFile, loginNamespace, makeLogin, planRenewal } from '../../../src/keystore/vault/auth.ts';
+import type { VaultClient } from '../../../src/keystore/vault/client.ts';
+import type { VaultOptions } from '../../../src/keystore/vault/options.ts';
 import { vaultErrorText } from '../../../src/keystore/vault/errors.ts';
 
 test('joinPath joins like a cleaned POSIX path without outer slashes', () => {
@@ -87,4 +89,14 @@ test('vaultErrorText names status and Vault errors, flattening multi-error text'
   assert.equal(vaultErrorText({ status: 404, body: { errors: [] } }), 'HTTP 404');
   assert.equal(vaultErrorText({ status: 500, body: undefined }), 'HTTP 500');
   assert.equal(vaultErrorText({ status: 400, body: { errors: ['a', 'b'] } }), 'HTTP 400: a; b');
+});
+
+test('a login is refused (held back) only for the answers that reject the credentials: 400, 401, 403', async () => {
+  const outcome = async (status: number) => {
+    const client = { send: async () => ({ status, body: { errors: [`status ${status}`] } }) } as unknown as VaultClient;
+    const login = makeLogin(client, { approle: { engine: 'approle', namespace: '', id: 'role', secret: 'secret' }, namespace: '' } as unknown as VaultOptions);
+    return login.login().then(() => 'token', (e: unknown) => (e instanceof LoginRefused ? 'refused' : e instanceof Error ? 'failed' : 'other'));
+  };
+  for (const status of [400, 401, 403]) assert.equal(await outcome(status), 'refused', String(status));
+  for (const status of [404, 412, 429, 500, 503]) assert.equal(await outcome(status), 'failed', String(status));
 });
