@@ -30,11 +30,13 @@ export interface RenewalTiming {
   /** Upper bound of the delay before switching to a new token. Default 30 s. */
   readonly maxSwitchDelayMs: number;
   /**
-   * After Vault refused a login (a 4xx answer), the next attempt waits this long. Default 16 min:
-   * Vault and OpenBao lock a role out for 15 min after 5 refused logins within 15 min, and a
-   * locked-out role refuses corrected credentials too. A config reload logs in at once.
+   * After the n-th refusal in a row of the same credentials, the next login with them waits the
+   * n-th of these (the last one from then on). Default 15 s, 1 min, 4 min, then 16 min: a refusal
+   * during a Vault restart costs seconds, and no more than 4 refusals come before a 16 min pause,
+   * while Vault and OpenBao lock a role out after 5 refusals with less than 15 min between them (a
+   * locked-out role refuses corrected credentials too). Changed credentials log in at once.
    */
-  readonly refusedLoginWaitMs: number;
+  readonly refusedLoginWaitsMs: readonly number[];
 }
 
 export const defaultRenewalTiming: RenewalTiming = {
@@ -42,7 +44,7 @@ export const defaultRenewalTiming: RenewalTiming = {
   reloginWaitMs: 3_000,
   sealedPollMs: 1_000,
   maxSwitchDelayMs: 30_000,
-  refusedLoginWaitMs: 16 * 60_000,
+  refusedLoginWaitsMs: [15_000, 60_000, 4 * 60_000, 16 * 60_000],
 };
 
 type RenewalStep =
@@ -195,8 +197,8 @@ export class TokenSource {
   readonly #stop = new AbortController();
   #refreshing: Promise<void> | undefined;
   #loop: Promise<void> | undefined;
-  /** The last refused login: with which credentials, and when they may be sent again. */
-  #refused: { readonly error: VaultError; readonly credentials: string; readonly until: number } | undefined;
+  /** The last refused login: with which credentials, how many refusals in a row, and when they may be sent again. */
+  #refused: { readonly error: VaultError; readonly credentials: string; readonly count: number; readonly until: number } | undefined;
   /** Whether the loop has reported `#refused` already (it retries every few seconds). */
   #refusalReported = false;
 
@@ -277,7 +279,7 @@ export class TokenSource {
   }
 
   /**
-   * Logs in, unless Vault refused these same credentials less than `refusedLoginWaitMs` ago: then
+   * Logs in, unless Vault refused these same credentials and their wait (`refusedLoginWaitsMs`) has not passed: then
    * it fails at once with that refusal, sending nothing (a storm of refused logins locks the role
    * out, and then the corrected credentials are refused too).
    */
@@ -291,9 +293,11 @@ export class TokenSource {
       return token;
     } catch (err) {
       if (!(err instanceof LoginRefused)) throw err;
-      const until = this.#clock.now() + this.#timing.refusedLoginWaitMs;
+      const count = refused?.credentials === credentials ? refused.count + 1 : 1;
+      const waits = this.#timing.refusedLoginWaitsMs;
+      const until = this.#clock.now() + waits[Math.min(count, waits.length) - 1];
       const error = new LoginRefused('FAILED', `${err.reason}; the same credentials are not sent again before ${new Date(until).toISOString()}`, { cause: err });
-      this.#refused = { error, credentials, until };
+      this.#refused = { error, credentials, count, until };
       this.#refusalReported = false;
       throw error;
     }

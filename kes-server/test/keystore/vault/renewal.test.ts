@@ -81,7 +81,7 @@ const scenarios: Scenario[] = [
     want: ['sleep 32000', 'login', 'login', 'sleep 3000', 'login'],
   },
   {
-    title: 'refused re-login (4xx): the same credentials are not sent again for 16 min',
+    title: 'refused re-login: the same credentials are held back, the loop reports the refusal once',
     initial: { token: 'tok-1', ttlSeconds: 10, renewable: false },
     logins: [],
     refused: true,
@@ -183,30 +183,36 @@ test('refresh: one login for concurrent callers, none for a token already replac
   await source.close();
 });
 
-test('refresh: credentials Vault refused are not sent again for 16 min; the callers get the refusal at once', async () => {
+test('refresh: refused credentials wait 15 s, 1 min, 4 min, then 16 min before they are sent again; the callers get the refusal at once', async () => {
   let now = 1_000_000;
   let logins = 0;
+  let accept = false;
   const login: Login = {
     method: 'approle',
     namespace: '',
     login: async () => {
       logins++;
-      if (logins === 1) throw new LoginRefused('FAILED', "failed to log in with AppRole at 'auth/approle/login': HTTP 400: invalid role or secret ID");
+      if (!accept) throw new LoginRefused('FAILED', "failed to log in with AppRole at 'auth/approle/login': HTTP 400: invalid role or secret ID");
       return { token: 'tok-2', ttlSeconds: 0, renewable: false };
     },
     credentials: async () => 'digest-1',
   };
   const source = new TokenSource({} as VaultClient, login, { token: 'tok-1', ttlSeconds: 0, renewable: false }, { clock: { ...systemClock, now: () => now } });
-  const refusal = /HTTP 400: invalid role or secret ID; the same credentials are not sent again before 1970-01-01T00:32:40\.000Z$/;
-  await assert.rejects(source.refresh('tok-1'), refusal);
-  for (const at of [now + 1, now + 16 * 60_000 - 1]) {
-    now = at;
+  for (const [n, wait] of [15_000, 60_000, 240_000, 960_000, 960_000].entries()) {
+    const until = new Date(now + wait).toISOString().replace(/\./g, '\\.');
+    const refusal = new RegExp(`HTTP 400: invalid role or secret ID; the same credentials are not sent again before ${until}$`);
     await assert.rejects(source.refresh('tok-1'), refusal);
+    assert.equal(logins, n + 1);
+    for (const at of [now + 1, now + wait - 1]) {
+      now = at;
+      await assert.rejects(source.refresh('tok-1'), refusal);
+    }
+    assert.equal(logins, n + 1, 'no login sent while the refusal holds');
+    now += 1;
   }
-  assert.equal(logins, 1, 'no login sent while the refusal holds');
-  now += 1;
+  accept = true;
   await source.refresh('tok-1');
-  assert.deepEqual([logins, source.token], [2, 'tok-2']);
+  assert.deepEqual([logins, source.token], [6, 'tok-2']);
   await source.close();
 });
 
