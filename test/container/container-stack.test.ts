@@ -210,6 +210,22 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
     await waitHealthy(stack.prefix, 60_000);
   });
 
+  /** A key created through MinIO (KES stores it in OpenBao) encrypts a PUT that a GET gives back. */
+  const newKeyServes = async (name: string) => {
+    const mc = mcFor(stack);
+    try {
+      mc.run('admin', 'kms', 'key', 'create', 's', name);
+    } finally {
+      mc.remove();
+    }
+    const body = randomBytes(4096);
+    const res = await s3.send(new PutObjectCommand({ Bucket: 'secure-data', Key: name, Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: name }));
+    assert.equal(res.SSEKMSKeyId?.endsWith(name), true, String(res.SSEKMSKeyId));
+    stored.set(name, sha256(body));
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'secure-data', Key: name }));
+    assert.equal(sha256(await got.Body!.transformToByteArray()), sha256(body));
+  };
+
   await t.test('docker pause of OpenBao under PUTs and GETs with cached keys: no request fails; after unpause a new key is created in OpenBao and serves', async () => {
     const r = await traffic(() => pauseFor(vault, 10_000));
     console.log(`# OpenBao paused 10 s: ${JSON.stringify(r)}`);
@@ -219,20 +235,9 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
     const health = await fetch(`${address}/v1/sys/health`);
     assert.equal(health.status, 200);
     // A new key goes through KES into OpenBao; a PUT with it is served by whichever replica.
-    const mc = mcFor(stack);
-    try {
-      mc.run('admin', 'kms', 'key', 'create', 's', 'after-pause');
-    } finally {
-      mc.remove();
-    }
+    await newKeyServes('after-pause');
     const inVault = await fetch(`${address}/v1/kes-minio/minio?list=true`, { headers: { 'X-Vault-Token': token } }).then((r) => r.json() as Promise<{ data: { keys: string[] } }>);
     assert.ok(inVault.data.keys.includes('after-pause'), inVault.data.keys.join(' '));
-    const body = randomBytes(4096);
-    const res = await s3.send(new PutObjectCommand({ Bucket: 'secure-data', Key: 'after-pause', Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'after-pause' }));
-    assert.equal(res.SSEKMSKeyId?.endsWith('after-pause'), true, String(res.SSEKMSKeyId));
-    stored.set('after-pause', sha256(body));
-    const got = await s3.send(new GetObjectCommand({ Bucket: 'secure-data', Key: 'after-pause' }));
-    assert.equal(sha256(await got.Body!.transformToByteArray()), sha256(body));
     await waitHealthy(stack.prefix, 60_000);
   });
 
@@ -250,18 +255,7 @@ test('Pulumi.container.yaml with an existing OpenBao: 2 KES and 4 MinIO containe
     assert.ok(r.maxDuring < 5_000, `the longest request during the outage took ${r.maxDuring} ms`);
     const listed = await fetch(`${address}/v1/kes-minio/minio?list=true`, { headers: { 'X-Vault-Token': token } }).then((r) => r.json() as Promise<{ data: { keys: string[] } }>);
     assert.deepEqual(listed.data.keys.sort(), ['after-pause', 'bucket-key', 'minio-default']);
-    const mc = mcFor(stack);
-    try {
-      mc.run('admin', 'kms', 'key', 'create', 's', 'after-kill');
-    } finally {
-      mc.remove();
-    }
-    const body = randomBytes(4096);
-    const res = await s3.send(new PutObjectCommand({ Bucket: 'secure-data', Key: 'after-kill', Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'after-kill' }));
-    assert.equal(res.SSEKMSKeyId?.endsWith('after-kill'), true, String(res.SSEKMSKeyId));
-    stored.set('after-kill', sha256(body));
-    const got = await s3.send(new GetObjectCommand({ Bucket: 'secure-data', Key: 'after-kill' }));
-    assert.equal(sha256(await got.Body!.transformToByteArray()), sha256(body));
+    await newKeyServes('after-kill');
     await waitHealthy(stack.prefix, 60_000);
   });
 
