@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { isKeyStoreError } from '../../kes-server/src/keystore/errors.ts';
 import { VaultKeyStore } from '../../kes-server/src/keystore/vault/index.ts';
 import { startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
-import { provisionKes, type Provisioned } from './provision.ts';
+import { provisionKes, type Provisioned } from '../../sandbox/openbao-provision.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);

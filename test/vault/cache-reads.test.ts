@@ -4,7 +4,6 @@
  * is not cached yet reads it from OpenBao exactly once; the cache hits that follow send nothing.
  */
 import assert from 'node:assert/strict';
-import { createServer, request, type Server } from 'node:http';
 import { connect } from 'node:http2';
 import { after, before, test } from 'node:test';
 import { generateKeyVersion } from '../../kes-server/src/crypto/key.ts';
@@ -12,26 +11,9 @@ import { encodeKeyVersion } from '../../kes-server/src/crypto/stored-key.ts';
 import { VaultKeyStore } from '../../kes-server/src/keystore/vault/index.ts';
 import { startKes } from '../../kes-server/test/support/kes.ts';
 import { makePki } from '../../kes-server/test/support/pki.ts';
+import { startCountingProxy } from '../../sandbox/counting-proxy.ts';
 import { startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
-import { provisionKes } from './provision.ts';
-
-/** A plain-HTTP proxy to `target` that records the method and path of every request. */
-async function countingProxy(target: string): Promise<{ server: Server; address: string; seen: string[] }> {
-  const seen: string[] = [];
-  const upstream = new URL(target);
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    out.on('error', () => res.destroy());
-    req.pipe(out);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { server, address: `http://127.0.0.1:${port}`, seen };
-}
+import { provisionKes } from '../../sandbox/openbao-provision.ts';
 
 let bao: OpenBao;
 const closers: Array<() => Promise<unknown>> = [];
@@ -47,8 +29,8 @@ test('1,000 requests for an uncached key read it from OpenBao once; cache hits n
   assert.ok(bao.address.startsWith('http://'), 'the dev OpenBao listens on plain HTTP');
   const engine = 'cachecount';
   const p = await provisionKes(bao, { layout: { engine, version: 'v1', prefix: 'kes' }, name: 'kes-cachecount' });
-  const proxy = await countingProxy(bao.address);
-  closers.push(() => new Promise((resolve) => proxy.server.close(resolve)));
+  const proxy = await startCountingProxy(bao.address);
+  closers.push(() => proxy.close());
   // The key is written past the proxy: only what the server's store asks for is counted.
   const direct = await VaultKeyStore.connect(p.options);
   closers.push(() => direct.close());

@@ -15,7 +15,7 @@ import { Pki } from '../../sandbox/deployment.ts';
 import type { KesProcess } from '../../sandbox/kes-process.ts';
 import { startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
 import { asAdmin, b64, secretPath, startVaultKes, storedFields } from './kes-server.ts';
-import { provisionKes } from './provision.ts';
+import { provisionKes } from '../../sandbox/openbao-provision.ts';
 
 let bao: OpenBao;
 let dir: string;

@@ -8,7 +8,7 @@ import { keystoreSuite } from '../../kes-server/test/support/keystore-suite.ts';
 import { VaultKeyStore } from '../../kes-server/src/keystore/vault/index.ts';
 import type { VaultOptions } from '../../kes-server/src/keystore/vault/options.ts';
 import { startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
-import { provisionKes } from './provision.ts';
+import { provisionKes } from '../../sandbox/openbao-provision.ts';
 
 const cases = [
   { title: 'kv v1, no prefix', engine: 'kv1', version: 'v1', prefix: '', namespace: '' },

@@ -13,7 +13,7 @@ import { VaultKeyStore } from '../../kes-server/src/keystore/vault/index.ts';
 import type { VaultOptions } from '../../kes-server/src/keystore/vault/options.ts';
 import { appRoleRoleParameters, renderKesVaultPolicy } from '../../components/render/vault.ts';
 import { startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
-import { ensureAuth, provisionKes } from './provision.ts';
+import { ensureAuth, provisionKes } from '../../sandbox/openbao-provision.ts';
 import { createCertificate, createKeyPair } from '../../kes-server/src/tls/x509.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);

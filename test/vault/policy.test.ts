@@ -10,7 +10,7 @@ import { VaultKeyStore } from '../../kes-server/src/keystore/vault/index.ts';
 import type { KeyStore } from '../../kes-server/src/keystore/keystore.ts';
 import { renderKesVaultPolicy, type KesVaultLayout } from '../../components/render/vault.ts';
 import { startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
-import { provisionKes, type Provisioned } from './provision.ts';
+import { provisionKes, type Provisioned } from '../../sandbox/openbao-provision.ts';
 
 let bao: OpenBao;
 before(async () => {

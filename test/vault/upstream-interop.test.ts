@@ -19,7 +19,7 @@ import { clientCertificateOfApiKey, createCertificate, createKeyPair } from '../
 import { KesProcess } from '../../sandbox/kes-process.ts';
 import { peerPath } from '../../sandbox/peers.ts';
 import { freePort, startOpenBao, type OpenBao } from '../../sandbox/openbao.ts';
-import { provisionKes } from './provision.ts';
+import { provisionKes } from '../../sandbox/openbao-provision.ts';
 
 const run = promisify(execFile);
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -3,14 +3,14 @@
  * mount, the least-privilege policy and the AppRole role from `components/render/vault.ts`, then
  * reads the role id and issues a secret id. Returns ready-to-use `VaultOptions`.
  */
-import type { VaultOptions } from '../../kes-server/src/keystore/vault/options.ts';
+import type { VaultOptions } from '../kes-server/src/keystore/vault/options.ts';
 import {
   appRoleRoleParameters,
   kvMountOptions,
   renderKesVaultPolicy,
   type KesVaultLayout,
-} from '../../components/render/vault.ts';
-import type { OpenBao } from '../../sandbox/openbao.ts';
+} from '../components/render/vault.ts';
+import type { OpenBao } from './openbao.ts';
 
 export interface ProvisionArgs {
   readonly layout: KesVaultLayout;
