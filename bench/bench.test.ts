@@ -1,7 +1,8 @@
 /**
  * Benchmark harness checks: statistics and table (pure), options, the shared config accepted by
- * the TypeScript loader, the load generator against both real servers, and against a server
- * whose answers are wrong (it must fail, never report a result).
+ * the TypeScript loader, the load generator against both real servers (with fs key stores, and
+ * with Vault key stores on a real OpenBao counted at its door), and against a server whose
+ * answers are wrong (it must fail, never report a result).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,7 @@ import { type LoadJob, OPERATIONS, runJob } from './load.ts';
 import { OptionsError, parseOptions } from './options.ts';
 import { freePort, ServerProcess, type ServerSpec } from './servers.ts';
 import { makeCredentials, writeConfigs } from './setup.ts';
+import { keyRequests, VaultKeystores } from './vault.ts';
 import { combineRounds, median, percentile, renderTable, withRatios } from './stats.ts';
 
 test('percentile: nearest rank', () => {
@@ -83,7 +85,9 @@ test('options: defaults, --quick, subsets and errors', () => {
   assert.deepEqual(q.operations, ['generate', 'create']);
   assert.deepEqual(q.servers, ['ts2']);
   assert.equal(parseOptions(['--help']), null);
-  const bad = [['--requests', '0'], ['--concurrency', '1.5'], ['--concurrency', '8,0'], ['--ops', 'encrypt'], ['--servers', ','], ['--protocols', 'h3'], ['--placement', 'none']];
+  assert.equal(parseOptions([])?.keystore, 'fs');
+  assert.equal(parseOptions(['--keystore', 'vault'])?.keystore, 'vault');
+  const bad = [['--keystore', 'aws'], ['--requests', '0'], ['--concurrency', '1.5'], ['--concurrency', '8,0'], ['--ops', 'encrypt'], ['--servers', ','], ['--protocols', 'h3'], ['--placement', 'none']];
   for (const argv of bad) assert.throws(() => parseOptions(argv), OptionsError, argv.join(' '));
 });
 
@@ -175,6 +179,76 @@ describe('load generator against the real servers', () => {
     assert.equal(r.ok, false);
     assert.match(r.ok ? '' : r.error, /describe: status 404: key does not exist/);
   });
+});
+
+describe('Vault key store: both servers on one OpenBao, each behind a counting proxy', () => {
+  const creds = makeCredentials();
+  const servers: ServerProcess[] = [];
+  const specs: ServerSpec[] = [
+    { label: 'minio/kes', name: 'upstream', kind: { impl: 'upstream', bin: peerPath('kes') } },
+    { label: 'kes-server w1', name: 'ts1', kind: { impl: 'ts', workers: 1 } },
+  ];
+  let stores: VaultKeystores | undefined;
+  let dir = '';
+  let configs = new Map<string, string>();
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kes-bench-vault-'));
+    const vault = await VaultKeystores.start(specs.map((s) => s.name));
+    stores = vault;
+    const ports = [await freePort(), await freePort()];
+    configs = await writeConfigs(dir, creds, specs.map((s, i) => ({ name: s.name, port: ports[i] })), { vault: (name) => vault.keystore(name) });
+    const tls = { ca: creds.serverCert, cert: creds.clientCert, key: creds.clientKey };
+    for (const [i, s] of specs.entries()) {
+      const srv = await ServerProcess.start(s, configs.get(s.name)!, ports[i], tls, vault.env(s.name));
+      servers.push(srv);
+      const session = await openSession({ ...tls, port: srv.port });
+      assert.equal((await send(session, 'POST', '/v1/key/create/bench-key')).status, 200);
+      await closeSessions([session]);
+    }
+  });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await stores?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the config names the proxy, the server\'s own K/V v2 path and its AppRole from the environment', async () => {
+    const env = stores!.env('ts1');
+    const cfg = parseConfig(await readFile(configs.get('ts1')!, 'utf8'), env);
+    assert.equal(cfg.keystore.kind, 'vault');
+    const v = cfg.keystore.kind === 'vault' ? cfg.keystore.options : undefined;
+    assert.equal(v?.endpoint, stores!.keystore('ts1').endpoint);
+    assert.deepEqual([v?.engine, v?.version, v?.prefix], ['kv', 'v2', 'kes-ts1']);
+    assert.deepEqual(Object.values(env), [v?.approle?.id, v?.approle?.secret]);
+  });
+
+  for (const [i, label] of ['minio/kes', 'kes-server w1'].entries()) {
+    test(`${label}: the key lives in OpenBao, and generate and decrypt with a warm cache send nothing for it`, async () => {
+      const name = specs[i].name;
+      const seen = (): readonly string[] => stores!.requests(name);
+      assert.ok(keyRequests(seen(), 'bench-key').some((r) => r.startsWith('PUT ') || r.startsWith('POST ')), `the key was written through the proxy: ${seen().join(', ')}`);
+      const warm = await runJob(job(servers[i].port, creds, 'generate'));
+      assert.ok(warm.ok, warm.ok ? '' : warm.error);
+      const before = seen().length;
+      for (const op of ['generate', 'decrypt'] as const) {
+        const r = await runJob({ ...job(servers[i].port, creds, op), requests: 200 });
+        assert.ok(r.ok, r.ok ? '' : r.error);
+        assert.equal(r.requests, 200);
+      }
+      assert.deepEqual(keyRequests(seen().slice(before), 'bench-key'), []);
+    });
+
+    test(`${label}: create writes each new key to OpenBao once`, async () => {
+      const name = specs[i].name;
+      const before = stores!.requests(name).length;
+      const r = await runJob({ ...job(servers[i].port, creds, 'create'), createPrefix: `vault-${name}` });
+      assert.ok(r.ok, r.ok ? '' : r.error);
+      const writes = stores!.requests(name).slice(before).filter((s) => s.startsWith('PUT ') || s.startsWith('POST '));
+      // The warm-up creates keys too: 8 + 40, each under the server's own path.
+      assert.equal(writes.length, 48, writes.join(', '));
+      assert.ok(writes.every((w) => w.includes(`/kes-${name}/vault-${name}`)), writes.join(', '));
+    });
+  }
 });
 
 test('a server with wrong answers cannot produce a result', async (t) => {

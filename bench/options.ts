@@ -13,6 +13,10 @@ export const PLACEMENTS = ['pinned', 'shared'] as const;
 /** `pinned`: server on the first CPU, load client on the second (`taskset`); `shared`: both on all CPUs. */
 export type Placement = (typeof PLACEMENTS)[number];
 
+export const KEYSTORES = ['fs', 'vault'] as const;
+/** `fs`: a key-store folder per server; `vault`: OpenBao (K/V v2, AppRole) behind a counting proxy per server. */
+export type Keystore = (typeof KEYSTORES)[number];
+
 export interface BenchOptions {
   readonly requests: number;
   readonly warmup: number;
@@ -25,13 +29,14 @@ export interface BenchOptions {
   readonly operations: readonly Operation[];
   readonly servers: readonly ServerId[];
   readonly rounds: number;
+  readonly keystore: Keystore;
   readonly quick: boolean;
 }
 
 export const USAGE = `Usage: node bench/run.ts [options]
 
 Benchmarks the TypeScript kes-server (1 and 2 workers) against the upstream kes server, both
-with an fs key store on 127.0.0.1, and prints one table row per operation, protocol, requests in
+on 127.0.0.1 with the same kind of key store, and prints one table row per operation, protocol, requests in
 flight, CPU placement and server.
 
 Options:
@@ -47,6 +52,9 @@ Options:
   --ops LIST          comma-separated subset of ${OPERATIONS.join(',')} (default all)
   --servers LIST      comma-separated subset of ${SERVER_IDS.join(',')} (default all)
   --rounds N          repeat the whole matrix N times; each cell reports the median round (default 1)
+  --keystore KIND     fs (default): a key-store folder per server; vault: one OpenBao dev server,
+                      each KES server with its own K/V v2 path and AppRole role behind a proxy that
+                      counts what it sends to OpenBao (a warm cache sends nothing)
   --quick             smaller counts
   --help              this text
 `;
@@ -75,6 +83,12 @@ function subset<T extends string>(name: string, v: string | undefined, all: read
   return all.filter((a) => items.includes(a));
 }
 
+function oneOf<T extends string>(name: string, v: string | undefined, all: readonly T[], fallback: T): T {
+  if (v === undefined) return fallback;
+  if (!(all as readonly string[]).includes(v)) throw new OptionsError(`--${name}: unknown '${v}' (expected ${all.join(', ')})`);
+  return v as T;
+}
+
 /** Parses argv; returns null for --help. Throws OptionsError on a bad value. */
 export function parseOptions(argv: string[]): BenchOptions | null {
   const { values } = parseArgs({
@@ -90,6 +104,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       protocols: { type: 'string' },
       placement: { type: 'string' },
       rounds: { type: 'string' },
+      keystore: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -109,5 +124,6 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     servers: subset('servers', values.servers, SERVER_IDS),
     protocols: subset('protocols', values.protocols, PROTOCOLS),
     placements: subset('placement', values.placement, PLACEMENTS),
+    keystore: oneOf('keystore', values.keystore, KEYSTORES, 'fs'),
   };
 }

@@ -18,6 +18,7 @@ import type { ChildMessage, LoadJob, LoadResult, Operation, ParentMessage } from
 import { OptionsError, parseOptions, type BenchOptions, type Placement, type Protocol, type ServerId, USAGE } from './options.ts';
 import { freePort, ServerProcess, type ServerSpec, setAffinity } from './servers.ts';
 import { makeCredentials, writeConfigs } from './setup.ts';
+import { keyRequests, VaultKeystores } from './vault.ts';
 import { combineRounds, renderTable, type RoundSample, type Row, withRatios } from './stats.ts';
 
 const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url));
@@ -40,8 +41,14 @@ function specOf(id: ServerId): ServerSpec {
   }
 }
 
-/** Result of one load-generator run, with the server's CPU time during the measured loop. */
-type Measured = LoadResult & { readonly serverCpuMs: number };
+/**
+ * Result of one load-generator run, with the server's CPU time during the measured loop and,
+ * with a Vault key store, the requests it sent to OpenBao meanwhile.
+ */
+type Measured = LoadResult & { readonly serverCpuMs: number; readonly vaultRequests: readonly string[] };
+
+/** What the server's key store has sent to OpenBao so far (nothing without a Vault key store). */
+type VaultLog = () => readonly string[];
 
 /** CPUs of the server and of the load client for a placement. */
 function cpuLists(placement: Placement): { server: string; client: string } {
@@ -54,7 +61,7 @@ function cpuLists(placement: Placement): { server: string; client: string } {
  * moved there too); samples the server's CPU time at the generator's start and end marks; kills
  * the generator if it outlives its bound.
  */
-async function runLoad(job: LoadJob, server: ServerProcess, placement: Placement): Promise<Measured> {
+async function runLoad(job: LoadJob, server: ServerProcess, placement: Placement, vaultLog: VaultLog = () => []): Promise<Measured> {
   const cpus = cpuLists(placement);
   for (const pid of await server.pids()) setAffinity(pid, cpus.server);
   return new Promise((resolve) => {
@@ -63,12 +70,16 @@ async function runLoad(job: LoadJob, server: ServerProcess, placement: Placement
     let result: LoadResult | undefined;
     let cpuStart = 0;
     let cpuEnd = 0;
+    let vaultStart = 0;
+    let vaultEnd = 0;
     const timer = setTimeout(() => child.kill('SIGKILL'), 2 * job.phaseTimeoutMs + 90_000);
     child.on('message', (m: ChildMessage) => {
       if (m.kind === 'result') {
         result = m.result;
         return;
       }
+      if (m.mark === 'start') vaultStart = vaultLog().length;
+      else vaultEnd = vaultLog().length;
       void server.cpuMs().then((ms) => {
         if (m.mark === 'start') cpuStart = ms;
         else cpuEnd = ms;
@@ -78,7 +89,7 @@ async function runLoad(job: LoadJob, server: ServerProcess, placement: Placement
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       const r = result ?? { ok: false, error: `load generator exited (${signal ?? code}) without a result` };
-      resolve({ ...r, serverCpuMs: cpuEnd - cpuStart });
+      resolve({ ...r, serverCpuMs: cpuEnd - cpuStart, vaultRequests: vaultLog().slice(vaultStart, vaultEnd) });
     });
     child.send({ kind: 'job', job } satisfies ParentMessage);
   });
@@ -105,8 +116,28 @@ function environment(opts: BenchOptions): string {
   const la = loadavg().map((l) => l.toFixed(2)).join(' ');
   return [
     `node ${process.version}, minio/kes ${kesVersion}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${la}`,
+    `key store ${opts.keystore === 'vault' ? 'Vault (OpenBao dev server, K/V v2, AppRole; each server with its own path)' : 'fs (a folder per server)'}`,
     `${opts.rounds} round(s) of ${opts.requests} requests (+${opts.warmup} warm-up) per cell; ${opts.concurrency.join(', ')} in flight over ${opts.sessions} HTTP/2 sessions (h2) or one HTTP/1.1 keep-alive connection per request in flight (h1); placement ${opts.placements.join(', ')}; loop limit ${opts.phaseTimeoutMs / 1000} s`,
   ].join('\n');
+}
+
+/**
+ * The Vault key store's summary: per server, how many requests its key store sent to OpenBao
+ * during all measured loops, how many of them named the benchmark key (a warm cache sends none),
+ * and what the others were (token renewals, status pings).
+ */
+function vaultLine(totals: ReadonlyMap<string, { readonly requests: number; readonly sent: readonly string[] }>): string {
+  const parts = [...totals].map(([label, t]) => {
+    const byPath = new Map<string, number>();
+    for (const r of t.sent) {
+      // Other keys (the `create` operation's) are grouped under their server's path.
+      const shown = keyRequests([r], KEY).length > 0 ? r : r.replace(/^(\S+ \/v1\/[^/]+\/(?:data\/|metadata\/)?kes-[^/]+\/).+$/, '$1<other keys>');
+      byPath.set(shown, (byPath.get(shown) ?? 0) + 1);
+    }
+    const list = [...byPath].map(([r, n]) => `${n} x ${r}`).join(', ');
+    return `${label} ${t.sent.length} during ${t.requests} measured requests (${keyRequests(t.sent, KEY).length} for '${KEY}')${list ? `: ${list}` : ''}`;
+  });
+  return `requests to OpenBao during the measured loops (each key store behind its own counting proxy): ${parts.join('; ')}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -129,6 +160,7 @@ async function main(argv: string[]): Promise<number> {
   const creds = makeCredentials();
   const dir = await mkdtemp(join(tmpdir(), 'kes-bench-'));
   const servers: ServerProcess[] = [];
+  let vault: VaultKeystores | undefined;
   const killAll = (): void => servers.forEach((s) => s.killNow());
   process.once('exit', killAll);
   const interrupted = (): void => {
@@ -142,10 +174,12 @@ async function main(argv: string[]): Promise<number> {
     const startPeak = new Map<string, number>();
     const ports = new Map<string, number>();
     for (const s of specs) ports.set(s.name, await freePort());
-    const configs = await writeConfigs(dir, creds, specs.map((s) => ({ name: s.name, port: ports.get(s.name)! })));
+    if (opts.keystore === 'vault') vault = await VaultKeystores.start(specs.map((s) => s.name));
+    const stores = vault;
+    const configs = await writeConfigs(dir, creds, specs.map((s) => ({ name: s.name, port: ports.get(s.name)! })), stores ? { vault: (name) => stores.keystore(name) } : {});
     const tls = { ca: creds.serverCert, cert: creds.clientCert, key: creds.clientKey };
     for (const s of specs) {
-      const srv = await ServerProcess.start(s, configs.get(s.name)!, ports.get(s.name)!, tls);
+      const srv = await ServerProcess.start(s, configs.get(s.name)!, ports.get(s.name)!, tls, stores?.env(s.name));
       servers.push(srv);
       await createKey({ ...tls, port: srv.port }, s.label);
       idleRss.set(s.label, (await srv.rssKiB()) / 1024);
@@ -155,6 +189,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(environment(opts) + '\n');
 
     const samples = new Map<string, RoundSample[]>();
+    /** Per server: measured requests and what its key store sent to OpenBao during them. */
+    const vaultTotals = new Map<string, { requests: number; sent: string[] }>();
     const peakRss = new Map<string, number>();
     type Cell = { readonly op: Operation; readonly protocol: Protocol; readonly inFlight: number; readonly placement: Placement };
     const cells: Cell[] = [];
@@ -181,7 +217,7 @@ async function main(argv: string[]): Promise<number> {
             concurrency: c.inFlight,
             sessions: opts.sessions,
             phaseTimeoutMs: opts.phaseTimeoutMs,
-          }, srv, c.placement);
+          }, srv, c.placement, stores ? () => stores.requests(srv.spec.name) : undefined);
           const where = `${c.op} ${c.protocol} ${c.inFlight} in flight ${c.placement}`;
           if (!result.ok) throw new Error(`${srv.spec.label} ${where}: ${result.error}\n${srv.log}`);
           const sample: RoundSample = {
@@ -192,6 +228,10 @@ async function main(argv: string[]): Promise<number> {
             cpuMsPerReq: result.serverCpuMs / result.requests,
             timeLimited: result.timeLimited,
           };
+          const totals = vaultTotals.get(srv.spec.label) ?? { requests: 0, sent: [] };
+          totals.requests += result.requests;
+          totals.sent.push(...result.vaultRequests);
+          vaultTotals.set(srv.spec.label, totals);
           const key = keyOf(c, srv.spec.label);
           samples.set(key, [...(samples.get(key) ?? []), sample]);
           peakRss.set(key, (await srv.peakRssKiB()) / 1024);
@@ -222,12 +262,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write('CPU ms/req: user + system time of the server processes during the measured loop, per request; cpus: pinned = server on CPU 0, load client on CPU 1; shared = both on every CPU\n');
     process.stdout.write('handshake: every request on a new connection (full mTLS handshake, one generate, close); its req/s are connections per second\n');
     if (opts.rounds > 1) process.stdout.write(`${opts.rounds} rounds: requests summed; req/s, p50, p99 and CPU ms/req are medians over rounds\n`);
+    if (stores) process.stdout.write(`${vaultLine(vaultTotals)}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`bench failed: ${(err as Error).message}\n`);
     return 1;
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
+    await vault?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

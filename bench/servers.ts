@@ -57,14 +57,17 @@ export class ServerProcess {
     child.stderr?.on('data', keep);
   }
 
-  /** Starts the server with `configFile` and waits (≤ `timeoutMs`) until `/v1/status` answers 200. */
-  static async start(spec: ServerSpec, configFile: string, port: number, ep: Omit<Endpoint, 'port'>, timeoutMs = 30_000): Promise<ServerProcess> {
+  /**
+   * Starts the server with `configFile` (and `env` added to a bare PATH and HOME) and waits
+   * (≤ `timeoutMs`) until `/v1/status` answers 200.
+   */
+  static async start(spec: ServerSpec, configFile: string, port: number, ep: Omit<Endpoint, 'port'>, env: Readonly<Record<string, string>> = {}, timeoutMs = 30_000): Promise<ServerProcess> {
     const args =
       spec.kind.impl === 'upstream'
         ? [spec.kind.bin, ['server', '--config', configFile]] as const
         : [process.execPath, [TS_MAIN, 'server', '--config', configFile, '--workers', String(spec.kind.workers)]] as const;
     const t0 = performance.now();
-    const child = spawn(args[0], [...args[1]], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+    const child = spawn(args[0], [...args[1]], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
     const proc = new ServerProcess(spec, port, child);
     try {
       await proc.#waitReady({ ...ep, port }, timeoutMs);

@@ -6,7 +6,8 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { minioPolicyAllow } from '../components/render/kes-config.ts';
+import { stringify } from 'yaml';
+import { type KesFsKeystoreArgs, type KesVaultKeystoreArgs, keystoreSection, minioPolicyAllow } from '../components/render/kes-config.ts';
 import { generateApiKey } from '../kes-server/src/auth/api-key.ts';
 import { registerSecret } from '../sandbox/log-sweep.ts';
 import { clientCertificateOfApiKey, createCertificate, createKeyPair } from '../kes-server/src/tls/x509.ts';
@@ -50,16 +51,17 @@ export interface ConfigData {
   readonly adminIdentity: string;
   readonly tlsKeyFile: string;
   readonly tlsCertFile: string;
-  /** Directory of the `fs` key store. */
-  readonly keystoreDir: string;
+  /** The key store, as the stack's KES config renderer takes it. */
+  readonly keystore: KesFsKeystoreArgs | KesVaultKeystoreArgs;
   /** When set, a `minio` policy grants this identity the routes MinIO calls, as the stack deploys KES. */
   readonly minioIdentity?: string;
 }
 
 /**
  * Renders a KES server configuration (docs/protocol.md#configuration-file): loopback address, the admin identity, TLS files,
- * an `fs` key store, no cache section (defaults), error log on and audit console output off
- * (an absent `audit` prints one line per request, which would measure the terminal instead).
+ * the key store (its section from the stack's renderer), no cache section (defaults), error log
+ * on and audit console output off (an absent `audit` prints one line per request, which would
+ * measure the terminal instead).
  */
 export function renderConfig(d: ConfigData): string {
   return [
@@ -74,10 +76,7 @@ export function renderConfig(d: ConfigData): string {
     'log:',
     '  error: on',
     '  audit: off',
-    'keystore:',
-    '  fs:',
-    `    path: ${d.keystoreDir}`,
-    '',
+    stringify({ keystore: keystoreSection(d.keystore) }, { lineWidth: 0 }),
   ].join('\n');
 }
 
@@ -92,6 +91,8 @@ export interface ConfigOptions {
    * format and create files without overwriting, so servers sharing it see the same keys.
    */
   readonly sharedKeystoreDir?: string;
+  /** A Vault key store per server name instead of `fs` directories (`bench/vault.ts`). */
+  readonly vault?: (name: string) => KesVaultKeystoreArgs;
   readonly minioIdentity?: string;
 }
 
@@ -107,13 +108,19 @@ export async function writeConfigs(dir: string, creds: Credentials, servers: Rea
   if (opts.sharedKeystoreDir !== undefined) await mkdir(opts.sharedKeystoreDir, { mode: 0o700, recursive: true });
   const paths = new Map<string, string>();
   for (const s of servers) {
-    let keystoreDir = opts.sharedKeystoreDir;
-    if (keystoreDir === undefined) {
-      keystoreDir = join(dir, `${s.name}-keys`);
-      await mkdir(keystoreDir, { mode: 0o700 });
+    let keystore: ConfigData['keystore'];
+    if (opts.vault !== undefined) {
+      keystore = opts.vault(s.name);
+    } else {
+      let path = opts.sharedKeystoreDir;
+      if (path === undefined) {
+        path = join(dir, `${s.name}-keys`);
+        await mkdir(path, { mode: 0o700 });
+      }
+      keystore = { kind: 'fs', path };
     }
     const path = join(dir, `${s.name}.yml`);
-    await writeFile(path, renderConfig({ port: s.port, adminIdentity: creds.adminIdentity, tlsKeyFile, tlsCertFile, keystoreDir, minioIdentity: opts.minioIdentity }));
+    await writeFile(path, renderConfig({ port: s.port, adminIdentity: creds.adminIdentity, tlsKeyFile, tlsCertFile, keystore, minioIdentity: opts.minioIdentity }));
     paths.set(s.name, path);
   }
   return paths;

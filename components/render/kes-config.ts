@@ -130,7 +130,8 @@ function checkArgs(a: KesConfigArgs): void {
   }
 }
 
-function keystoreSection(ks: KesVaultKeystoreArgs | KesFsKeystoreArgs): Record<string, unknown> {
+/** The `keystore:` mapping of a KES config; AppRole credentials are `${…}` references to the environment. */
+export function keystoreSection(ks: KesVaultKeystoreArgs | KesFsKeystoreArgs): Record<string, unknown> {
   switch (ks.kind) {
     case 'fs':
       return { fs: { path: ks.path } };
