@@ -122,6 +122,28 @@ const job = (port: number, creds: ReturnType<typeof makeCredentials>, operation:
   phaseTimeoutMs: 20_000,
 });
 
+/**
+ * Starts each server from its config file (with its environment) and creates `bench-key` on it;
+ * each server goes into `started` as soon as it runs, so the suite's teardown stops it.
+ */
+async function startWithKey(
+  started: ServerProcess[],
+  specs: readonly ServerSpec[],
+  configs: ReadonlyMap<string, string>,
+  ports: readonly number[],
+  creds: ReturnType<typeof makeCredentials>,
+  envOf: (name: string) => Readonly<Record<string, string>> = () => ({}),
+): Promise<void> {
+  const tls = { ca: creds.serverCert, cert: creds.clientCert, key: creds.clientKey };
+  for (const [i, s] of specs.entries()) {
+    const srv = await ServerProcess.start(s, configs.get(s.name)!, ports[i], tls, envOf(s.name));
+    started.push(srv);
+    const session = await openSession({ ...tls, port: srv.port });
+    assert.equal((await send(session, 'POST', '/v1/key/create/bench-key')).status, 200);
+    await closeSessions([session]);
+  }
+}
+
 describe('load generator against the real servers', () => {
   const creds = makeCredentials();
   const servers: ServerProcess[] = [];
@@ -134,14 +156,7 @@ describe('load generator against the real servers', () => {
     dir = await mkdtemp(join(tmpdir(), 'kes-bench-test-'));
     const ports = [await freePort(), await freePort()];
     const paths = await writeConfigs(dir, creds, specs.map((s, i) => ({ name: s.name, port: ports[i] })));
-    const tls = { ca: creds.serverCert, cert: creds.clientCert, key: creds.clientKey };
-    for (const [i, s] of specs.entries()) {
-      const srv = await ServerProcess.start(s, paths.get(s.name)!, ports[i], tls);
-      servers.push(srv);
-      const session = await openSession({ ...tls, port: srv.port });
-      assert.equal((await send(session, 'POST', '/v1/key/create/bench-key')).status, 200);
-      await closeSessions([session]);
-    }
+    await startWithKey(servers, specs, paths, ports, creds);
   });
   after(async () => {
     await Promise.all(servers.map((s) => s.stop()));
@@ -197,14 +212,7 @@ describe('Vault key store: both servers on one OpenBao, each behind a counting p
     stores = vault;
     const ports = [await freePort(), await freePort()];
     configs = await writeConfigs(dir, creds, specs.map((s, i) => ({ name: s.name, port: ports[i] })), { vault: (name) => vault.keystore(name) });
-    const tls = { ca: creds.serverCert, cert: creds.clientCert, key: creds.clientKey };
-    for (const [i, s] of specs.entries()) {
-      const srv = await ServerProcess.start(s, configs.get(s.name)!, ports[i], tls, vault.env(s.name));
-      servers.push(srv);
-      const session = await openSession({ ...tls, port: srv.port });
-      assert.equal((await send(session, 'POST', '/v1/key/create/bench-key')).status, 200);
-      await closeSessions([session]);
-    }
+    await startWithKey(servers, specs, configs, ports, creds, (name) => vault.env(name));
   });
   after(async () => {
     await Promise.all(servers.map((s) => s.stop()));
