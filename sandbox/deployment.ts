@@ -26,24 +26,13 @@ import {
   x509Fields,
 } from '../components/render/pki.ts';
 import type { CertSpec } from '../components/render/pki.ts';
-import {
-  appRoleRoleParameters,
-  kesAppRoleName,
-  kesVaultPolicyName,
-  kvMountOptions,
-  renderKesVaultPolicy,
-} from '../components/render/vault.ts';
+import { kesAppRoleName } from '../components/render/vault.ts';
 import type { KesVaultLayout } from '../components/render/vault.ts';
 import { KesProcess, kesRequest } from './kes-process.ts';
 import { registerSecret } from './log-sweep.ts';
 import { Minio } from './minio.ts';
+import { provisionKes, type VaultAdmin } from './openbao-provision.ts';
 import { freePort } from './process.ts';
-
-/** The part of a Vault/OpenBao client the set-up needs (`sandbox/openbao.ts` provides it). */
-export interface VaultAccess {
-  readonly address: string;
-  requestOk(method: string, path: string, body?: unknown, opts?: { token?: string | null }): Promise<{ status: number; body: any }>;
-}
 
 /** AppRole login material for KES. Secrets: never log them. */
 export interface AppRoleCredentials {
@@ -58,16 +47,8 @@ export const defaultVaultLayout: KesVaultLayout = { engine: 'kv', version: 'v1',
  * Applies the Vault side of a KES deployment (K/V mount, KES policy, AppRole auth and role) with
  * an administrative token, then fetches the role id and a secret id as the stack does.
  */
-export async function applyVaultSetup(vault: VaultAccess, layout: KesVaultLayout = defaultVaultLayout): Promise<AppRoleCredentials> {
-  await vault.requestOk('POST', `sys/mounts/${layout.engine}`, kvMountOptions(layout));
-  await vault.requestOk('PUT', `sys/policies/acl/${kesVaultPolicyName}`, { policy: renderKesVaultPolicy(layout) });
-  await vault.requestOk('POST', 'sys/auth/approle', { type: 'approle' });
-  await vault.requestOk('POST', `auth/approle/role/${kesAppRoleName}`, appRoleRoleParameters({ policies: [kesVaultPolicyName] }));
-  const role = await vault.requestOk('GET', `auth/approle/role/${kesAppRoleName}/role-id`);
-  const secret = await vault.requestOk('POST', `auth/approle/role/${kesAppRoleName}/secret-id`, {});
-  const roleId: unknown = role.body?.data?.role_id;
-  const secretId: unknown = secret.body?.data?.secret_id;
-  if (typeof roleId !== 'string' || typeof secretId !== 'string') throw new Error('vault set-up: no role id or secret id in the AppRole answers');
+export async function applyVaultSetup(vault: VaultAdmin, layout: KesVaultLayout = defaultVaultLayout): Promise<AppRoleCredentials> {
+  const { roleId, secretId } = await provisionKes(vault, { layout, name: kesAppRoleName });
   return { roleId, secretId };
 }
 
@@ -130,7 +111,7 @@ function backdated(): Date {
 export interface DeploymentOptions {
   /** Working folder (config, PKI, drives, logs). The caller owns and removes it. */
   readonly dir: string;
-  readonly vault: VaultAccess;
+  readonly vault: VaultAdmin;
   readonly credentials: AppRoleCredentials;
   readonly layout?: KesVaultLayout;
   /** KES replicas, all listed in `MINIO_KMS_KES_ENDPOINT`. Default 1. */

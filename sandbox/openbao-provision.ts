@@ -12,6 +12,12 @@ import {
 } from '../components/render/vault.ts';
 import type { OpenBao } from './openbao.ts';
 
+/**
+ * What provisioning needs of an OpenBao: its address and an administrative client (the dev
+ * server of `openbao.ts` and the raft server of `openbao-raft.ts` both have them).
+ */
+export type VaultAdmin = Pick<OpenBao, 'address' | 'request' | 'requestOk'> & { readonly caFile?: string };
+
 export interface ProvisionArgs {
   readonly layout: KesVaultLayout;
   /** Namespace to create (if missing) and provision inside; "" for the root namespace. */
@@ -32,20 +38,20 @@ export interface Provisioned {
 }
 
 /** Creates a namespace unless it exists. */
-export async function ensureNamespace(bao: OpenBao, namespace: string): Promise<void> {
+export async function ensureNamespace(bao: VaultAdmin, namespace: string): Promise<void> {
   const res = await bao.request('GET', `sys/namespaces/${namespace}`);
   if (res.status === 200) return;
   await bao.requestOk('POST', `sys/namespaces/${namespace}`, {});
 }
 
 /** Enables an auth method at `path` unless something is mounted there already. */
-export async function ensureAuth(bao: OpenBao, path: string, type: string, namespace = ''): Promise<void> {
+export async function ensureAuth(bao: VaultAdmin, path: string, type: string, namespace = ''): Promise<void> {
   const mounts = await bao.requestOk('GET', 'sys/auth', undefined, { namespace });
   if (mounts.body.data?.[`${path}/`]) return;
   await bao.requestOk('POST', `sys/auth/${path}`, { type }, { namespace });
 }
 
-export async function provisionKes(bao: OpenBao, args: ProvisionArgs): Promise<Provisioned> {
+export async function provisionKes(bao: VaultAdmin, args: ProvisionArgs): Promise<Provisioned> {
   const namespace = args.namespace ?? '';
   const name = args.name ?? 'kes';
   const ns = { namespace };
@@ -76,7 +82,7 @@ export async function provisionKes(bao: OpenBao, args: ProvisionArgs): Promise<P
       namespace,
       prefix: args.layout.prefix,
       approle: { engine: 'approle', namespace: '', id: roleId, secret: secretId },
-      tls: { key: '', cert: '', ca: bao.caFile },
+      tls: { key: '', cert: '', ca: bao.caFile ?? '' },
       statusPingMs: 15_000,
     },
   };
