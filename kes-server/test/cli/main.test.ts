@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { peerPath } from '../../../sandbox/peers.ts';
 import { call } from '../support/client.ts';
@@ -67,6 +68,34 @@ test('--dev: the printed API key is the admin; the kes CLI works against it; SIG
   assert.equal((await exec(peerPath('kes'), ['key', 'create', '-k', 'dev-key'], env)).code, 0);
   const ls = await exec(peerPath('kes'), ['key', 'ls', '-k', '--json'], env);
   assert.deepEqual(JSON.parse(ls.stdout.split('\n')[0]), ['dev-key']);
+  child.kill('SIGTERM');
+  assert.equal(await exited(child), 0);
+});
+
+test('the command restarts once with its start-up flags (same pid) and sends one TLS 1.3 session ticket', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const dir = await mkdtemp(join(tmpdir(), 'kes-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const config = await writeConfig(dir, pki, admin.identity, pki.issueClient('member').identity, '/v1/key/describe/*');
+  const { child, endpoint } = await startBinary(t, ['server', '--config', config]);
+  const argv = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
+  assert.ok(argv.includes('--max-semi-space-size=16'), argv.join(' '));
+  assert.equal(argv.filter((a) => a.startsWith('--openssl-config=') && a.endsWith('openssl.cnf')).length, 1, argv.join(' '));
+  // OpenSSL sends two tickets unless told otherwise (Go's server, like minio/kes, sends one).
+  const port = Number(new URL(endpoint).port);
+  const { tickets, reply } = await new Promise<{ tickets: number; reply: string }>((resolve, reject) => {
+    const socket = tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: pki.caCert, cert: admin.cert, key: admin.key, minVersion: 'TLSv1.3' });
+    let tickets = 0;
+    let reply = '';
+    socket.on('session', () => tickets++);
+    socket.on('secureConnect', () => socket.write('GET /version HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    socket.on('data', (c: Buffer) => (reply += c.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ tickets, reply }));
+  });
+  assert.match(reply, /^HTTP\/1\.1 200 /);
+  assert.equal(tickets, 1);
   child.kill('SIGTERM');
   assert.equal(await exited(child), 0);
 });
