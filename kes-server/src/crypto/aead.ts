@@ -3,8 +3,9 @@
  * 16-byte IV, then used with a standard 12-byte-nonce AEAD. Only the framing differs between the
  * current and the legacy ciphertext formats, so this module is shared by all of them.
  */
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { hchacha } from '@noble/ciphers/chacha.js';
+import { type HmacKeyState, hmacKeyState, hmacSha256 } from './hmac-sha256.ts';
 import type { Cipher } from './key.ts';
 
 export const IV_SIZE = 16;
@@ -48,13 +49,25 @@ export function secretKeyOf(key: Uint8Array): KeyObject {
   return obj;
 }
 
+/** The HMAC states of master keys, computed on first use (their bytes never change after creation). */
+const masterHmacStates = new WeakMap<Uint8Array, HmacKeyState>();
+
+function hmacStateOf(key: Uint8Array): HmacKeyState {
+  let state = masterHmacStates.get(key);
+  if (state === undefined) {
+    state = hmacKeyState(key);
+    masterHmacStates.set(key, state);
+  }
+  return state;
+}
+
 function checkSizes(key: Uint8Array, iv: Uint8Array): void {
   if (key.length !== 32) throw new RangeError('crypto: master key must be 32 bytes');
   if (iv.length !== IV_SIZE) throw new RangeError('crypto: iv must be 16 bytes');
 }
 
 function subkeyBytes(cipher: Cipher, key: Uint8Array, iv: Uint8Array): Uint8Array {
-  if (cipher === 'AES256') return createHmac('sha256', secretKeyOf(key)).update(iv).digest();
+  if (cipher === 'AES256') return hmacSha256(hmacStateOf(key), iv);
   return hchacha20(key, iv);
 }
 
