@@ -107,8 +107,8 @@ export function encrypt(
   random: RandomSource = systemRandom,
 ): Uint8Array {
   const r = draw(random, IV_SIZE + NONCE_SIZE);
-  const iv = r.slice(0, IV_SIZE);
-  const nonce = r.slice(IV_SIZE, IV_SIZE + NONCE_SIZE);
+  const iv = r.subarray(0, IV_SIZE);
+  const nonce = r.subarray(IV_SIZE, IV_SIZE + NONCE_SIZE);
   return joinRaw(seal(kv.cipher, kv.key, iv, nonce, plaintext, context), iv, nonce);
 }
 
