@@ -328,5 +328,8 @@ async function serve(state: ServerState, ex: Exchange): Promise<void> {
     else if (!res.writableEnded) res.end();
   } finally {
     settled = true;
+    // The deadline only tears down an unfinished response: once ended, the timer has nothing
+    // left to do, and clearing it now rather than at 'close' lets the exchange go sooner.
+    if (res.writableEnded) clearTimeout(timer);
   }
 }
