@@ -12,7 +12,7 @@ import {
 } from '../errors.ts';
 import { encodeBase64 } from '../../crypto/base64.ts';
 import { BodyDecodeError, decodeFields, parseFirstValue } from '../json.ts';
-import { json, type RequestContext, type Reply } from '../route.ts';
+import { json, jsonText, type RequestContext, type Reply } from '../route.ts';
 import type { ServerState } from '../state.ts';
 import { keyName, loadKey } from './common.ts';
 
@@ -48,7 +48,7 @@ export async function generateKey(ctx: RequestContext, state: ServerState): Prom
   } catch (err) {
     throw new InternalFailure(ErrGenerateKey, err);
   }
-  return json({ plaintext: encodeBase64(plaintext), ciphertext: encodeBase64(ciphertext) });
+  return jsonText(`{"plaintext":"${encodeBase64(plaintext)}","ciphertext":"${encodeBase64(ciphertext)}"}\n`);
 }
 
 export async function encryptKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
@@ -61,7 +61,7 @@ export async function encryptKey(ctx: RequestContext, state: ServerState): Promi
   } catch (err) {
     throw new InternalFailure(ErrEncrypt, err);
   }
-  return json({ ciphertext: encodeBase64(ciphertext) });
+  return jsonText(`{"ciphertext":"${encodeBase64(ciphertext)}"}\n`);
 }
 
 function open(kv: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Uint8Array {
@@ -77,7 +77,7 @@ export async function decryptKey(ctx: RequestContext, state: ServerState): Promi
   const name = keyName(ctx);
   const req = body(ctx, DecryptBody);
   const kv = await loadKey(state, name);
-  return json({ plaintext: encodeBase64(open(kv, req.ciphertext, req.context)) });
+  return jsonText(`{"plaintext":"${encodeBase64(open(kv, req.ciphertext, req.context))}"}\n`);
 }
 
 export async function hmacKey(ctx: RequestContext, state: ServerState): Promise<Reply> {
