@@ -24,9 +24,11 @@ export function writeReply(res: HttpResponse, reply: Reply): void {
       res.end();
       return;
     case 'raw': {
-      const body = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : reply.body;
-      res.writeHead(200, { 'Content-Type': reply.contentType, 'Content-Length': body.byteLength });
-      res.end(body);
+      // Text goes to Node as text: HTTP/1.1 then sends the head and the body in one write
+      // instead of gathering a string and a buffer.
+      const length = typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.byteLength;
+      res.writeHead(200, { 'Content-Type': reply.contentType, 'Content-Length': length });
+      res.end(reply.body);
       return;
     }
     case 'streamed':
