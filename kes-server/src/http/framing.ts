@@ -35,10 +35,16 @@ const PARSER_ANSWERS: Record<string, string> = {
 /** Go's answer to any other unparsable request. */
 const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
 
+/** The response Node is still writing on a connection, to a request read before the bad one. */
+interface PendingResponse {
+  readonly writableFinished?: boolean;
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
 /** The connection as Node hands it to `clientError`, with the response in progress if any. */
 interface ClientSocket {
   readonly writable: boolean;
-  readonly _httpMessage?: { readonly _headerSent?: boolean } | null;
+  readonly _httpMessage?: PendingResponse | null;
   end(s?: string | Uint8Array): unknown;
   destroy(): unknown;
 }
@@ -60,8 +66,23 @@ export type UnknownMethodRouter = (method: string, target: string, res: HttpResp
  * 400. The connection is closed either way: Node's parser cannot go on after an error.
  */
 export function answerClientError(err: ParserError, socket: ClientSocket, route?: UnknownMethodRouter): void {
-  // Once a response has begun on this connection, any bytes would corrupt it (Node's rule).
-  if (!socket.writable || socket._httpMessage?._headerSent === true) {
+  // A request read before the bad one (pipelined in the same packet) is still being served. Go
+  // serves it to the end and only then reads on: the refusal waits for that answer, and is not
+  // sent when the connection closes after it (HTTP/1.0, `Connection: close`). Refusing at once
+  // would cut off an answer whose work is done: a key created, its 200 never sent.
+  const pending = socket._httpMessage;
+  if (pending != null && pending.writableFinished !== true) {
+    let answered = false;
+    const next = (): void => {
+      if (answered) return;
+      answered = true;
+      answerClientError(err, socket, route);
+    };
+    pending.once('finish', next);
+    pending.once('close', next);
+    return;
+  }
+  if (!socket.writable) {
     socket.destroy();
     return;
   }

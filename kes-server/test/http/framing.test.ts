@@ -4,8 +4,9 @@
  * proxy and the server must agree on message framing), absolute-form targets and `OPTIONS *`
  * are served, a method Node's HTTP/1 parser does not know is routed as Go routes it (405, 404,
  * 301; also over HTTP/2), one JSON body rule (unknown fields ignored whatever their type, `[]byte` as Go
- * reads it, nesting bounded at 10,000), and a body shorter than its Content-Length holds the
- * connection for exactly the route's timeout.
+ * reads it, nesting bounded at 10,000), a body shorter than its Content-Length holds the
+ * connection for exactly the route's timeout, and a malformed request pipelined behind a good one
+ * waits until the good one is answered.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -149,4 +150,25 @@ test('a body shorter than its Content-Length holds the connection for the route 
   const big = await rawExchange({ port: s.port, ca: pki.caCert, client: admin, parts: ['PUT /v1/key/generate/k1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000001\r\n\r\n'], limitMs: 2000, firstResponse: true });
   assert.equal(big.status, 400);
   assert.equal(big.body, '{"message":"invalid request body"\n}');
+});
+
+test('a malformed request pipelined behind a good one: the good one is answered first, as minio/kes does, and its key kept', async (t) => {
+  const pki = makePki();
+  const admin = pki.issueClient('admin');
+  const servers = await startSideBySide(t, pki, { admin: admin.identity, policies: {}, probe: admin });
+  const cases: ReadonlyArray<[string, (key: string) => string, readonly number[]]> = [
+    ['HTTP/1.1, then a line that is no request', (key) => `PUT /v1/key/create/${key} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\nzz\r\n\r\n`, [200, 400]],
+    // HTTP/1.0 without keep-alive: the connection closes after the first answer, nothing is read after it.
+    ['HTTP/1.0, then a chunked body it does not have', (key) => `POST /v1/key/create/${key} HTTP/1.0\r\nHost: localhost\r\n\r\n2\r\n{}\r\n0\r\n\r\n`, [200]],
+  ];
+  for (const [i, [name, request, statuses]] of cases.entries()) {
+    for (const s of servers.values()) {
+      const key = `pipelined-${i}`;
+      const r = await rawExchange({ port: s.port, ca: pki.caCert, client: admin, parts: [request(key)], limitMs: 3000 });
+      const answered = [...r.text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
+      const kept = (await call({ port: s.port, ca: pki.caCert, client: admin, method: 'GET', path: `/v1/key/describe/${key}` })).status;
+      assert.deepEqual(answered, statuses, `${s.name} ${name}: ${JSON.stringify(r.text)}`);
+      assert.equal(kept, 200, `${s.name} ${name}: the created key`);
+    }
+  }
 });
