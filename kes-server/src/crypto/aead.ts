@@ -77,7 +77,7 @@ function subkeyBytes(cipher: Cipher, key: Uint8Array, iv: Uint8Array): Uint8Arra
  */
 export function deriveSubkey(cipher: Cipher, key: Uint8Array, iv: Uint8Array): Uint8Array {
   checkSizes(key, iv);
-  return new Uint8Array(subkeyBytes(cipher, key, iv));
+  return subkeyBytes(cipher, key, iv);
 }
 
 /**
@@ -111,7 +111,11 @@ function decipherOf(cipher: Cipher, subkey: string, nonce: Uint8Array) {
     : createDecipheriv('chacha20-poly1305', subkey, nonce, AEAD_OPTIONS);
 }
 
-/** Returns `ciphertext ‖ tag` of `plaintext` under the subkey derived from `key` and `iv`. */
+/**
+ * Returns `ciphertext ‖ tag ‖ trailer...` of `plaintext` under the subkey derived from `key` and
+ * `iv`: a format that puts bytes after the tag (the raw format's IV and nonce) gets them in the
+ * same copy.
+ */
 export function seal(
   cipher: Cipher,
   key: Uint8Array,
@@ -119,13 +123,14 @@ export function seal(
   nonce: Uint8Array,
   plaintext: Uint8Array,
   aad: Uint8Array,
+  trailer: readonly Uint8Array[] = [],
 ): Uint8Array {
   const c = cipherOf(cipher, subkeyText(cipher, key, iv), nonce);
   c.setAAD(aad);
   const head = c.update(plaintext);
   const tail = c.final();
   // Not secret: joined in Buffer's shared pool, where a short result needs no memory of its own.
-  return Buffer.concat([head, tail, c.getAuthTag()]);
+  return Buffer.concat([head, tail, c.getAuthTag(), ...trailer]);
 }
 
 /**

@@ -5,7 +5,7 @@
 import { KesError } from '../errors.ts';
 import { createHmac, randomBytes, randomFillSync } from 'node:crypto';
 import { IV_SIZE, NONCE_SIZE, open, seal, secretKeyOf } from './aead.ts';
-import { TRAILER_SIZE, joinRaw, normalizeCiphertext, splitRaw } from './ciphertext.ts';
+import { TRAILER_SIZE, normalizeCiphertext, splitRaw } from './ciphertext.ts';
 
 /** Master-key type. Type ids in storage: AES256 = 1, ChaCha20 = 2 (docs/protocol.md#stored-keys). */
 export type Cipher = 'AES256' | 'ChaCha20';
@@ -109,7 +109,8 @@ export function encrypt(
   const r = draw(random, IV_SIZE + NONCE_SIZE);
   const iv = r.subarray(0, IV_SIZE);
   const nonce = r.subarray(IV_SIZE, IV_SIZE + NONCE_SIZE);
-  return joinRaw(seal(kv.cipher, kv.key, iv, nonce, plaintext, context), iv, nonce);
+  // The raw format `C ‖ IV ‖ N` (joinRaw's layout), joined in the one copy seal makes.
+  return seal(kv.cipher, kv.key, iv, nonce, plaintext, context, [iv, nonce]);
 }
 
 /**
